@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: { compilerOptions: { composite: false } },
+  target: 'es2022',
+  sourcemap: true,
+  clean: true,
+  treeshake: true,
+});

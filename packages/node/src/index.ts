@@ -1,0 +1,1 @@
+export { createNodePlatform } from './node-platform';

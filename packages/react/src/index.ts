@@ -1,0 +1,1 @@
+export { TailorProvider, useTailor, type TailorProviderProps } from './provider';
