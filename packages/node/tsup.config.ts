@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/cli.ts'],
   format: ['esm', 'cjs'],
-  dts: { compilerOptions: { composite: false } },
-  target: 'es2022',
+  dts: { entry: 'src/index.ts', compilerOptions: { composite: false } },
+  target: 'node20',
+  platform: 'node',
   sourcemap: true,
   clean: true,
   treeshake: true,

@@ -1,1 +1,17 @@
 export { createNodePlatform } from './node-platform';
+export { startCollector, type Collector, type StartCollectorOptions } from './collector/collector';
+export {
+  collectorConfigSchema,
+  parseCollectorConfig,
+  type CollectorConfig,
+  type CollectorConfigInput,
+  type Source,
+  type SourceConfig,
+} from './collector/config';
+export { createHandler, type CollectorRequest, type CollectorResponse, type Handler } from './collector/handler';
+export { createNodeListener, toFetchHandler } from './collector/http-adapter';
+export { createLmdbStore, type LmdbStoreOptions } from './collector/lmdb-store';
+export { createOutbox, type Outbox } from './collector/outbox';
+export { createJetStreamSink } from './collector/jetstream-sink';
+export { createWebhookSink } from './collector/webhook-sink';
+export type { AppendResult, EventStore, IngestedEvent, Profile, RetentionPolicy, Sink, StoreStats, StoredEvent } from './collector/types';

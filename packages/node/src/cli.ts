@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isTailorError } from '@tailor/core';
+import { pino } from 'pino';
+import { startCollector } from './collector/collector';
+import { parseCollectorConfig, type CollectorConfigInput } from './collector/config';
+import { parseDuration } from './collector/duration';
+import { createJetStreamSink } from './collector/jetstream-sink';
+import { createLmdbStore } from './collector/lmdb-store';
+import { createProgress } from './progress';
+
+const HELP = `tailor — Tailor's self-hosted collector and tools
+
+Usage:
+  tailor collector [--port 8787] [--host 127.0.0.1] [--data-dir ./.tailor-data] [--write-key KEY]… [--config tailor.config.json|ts]
+                   [--nats nats://127.0.0.1:4222] [--log-level info]
+      Runs the collector. With no config file, --write-key KEY creates one source ("default").
+  tailor export --data-dir DIR [--since 2026-11-01T00:00:00Z|24h] [--source ID] [--out FILE]
+      Writes stored events as NDJSON (stdout unless --out).
+  tailor replay --data-dir DIR --nats URL [--stream TAILOR_EVENTS] [--subject-prefix tailor.events] [--since T] [--source ID]
+      Re-sends the stored log to JetStream (deduplicated there by messageId), with a progress bar.
+  tailor help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`tailor: ${message}\n`);
+  process.exit(2);
+}
+
+async function readConfigFile(path: string): Promise<unknown> {
+  const file = resolve(path);
+  if (!existsSync(file)) fail(`config file ${file} does not exist`);
+  if (/\.(c|m)?ts$/.test(file)) {
+    const { tsImport } = await import('tsx/esm/api');
+    const module = (await tsImport(new URL(`file://${file}`).href, import.meta.url)) as { default?: unknown };
+    return module.default;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function sinceMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const relative = parseDuration(value);
+  if (relative !== undefined) return Date.now() - relative;
+  const absolute = Date.parse(value);
+  if (Number.isNaN(absolute)) fail(`--since takes an ISO date (2026-11-01T00:00:00Z) or a duration (24h), got "${value}"`);
+  return absolute;
+}
+
+async function collector(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'write-key': { type: 'string', multiple: true },
+      config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' },
+    },
+  });
+  const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
+  const input: Record<string, unknown> = { ...fromFile };
+  if (values.port !== undefined) input.port = Number(values.port);
+  if (values.host !== undefined) input.host = values.host;
+  if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
+  if (values['write-key']?.length) input.sources = [...((fromFile?.sources as unknown[]) ?? []), { id: fromFile?.sources?.length ? 'cli' : 'default', writeKeys: values['write-key'] }];
+  if (values.nats !== undefined) input.sinks = { ...(input.sinks as object), jetstream: { ...((input.sinks as { jetstream?: object })?.jetstream ?? {}), servers: values.nats } };
+  if (values['log-level'] !== undefined) input.log = { level: values['log-level'] };
+  if (input.sources === undefined) fail('no source configured: pass --write-key KEY, or --config FILE with "sources"');
+  let config;
+  try {
+    config = parseCollectorConfig(input, values.config ?? 'the command line');
+  } catch (error) {
+    fail(isTailorError(error) ? error.message.replace(/^\[tailor\] /, '') : String(error));
+  }
+  const logger = pino({ level: config.log.level, base: { service: 'tailor-collector' } });
+  const running = await startCollector(config, { logger, configDir: values.config ? dirname(resolve(values.config)) : process.cwd() });
+  process.stderr.write(`tailor collector listening on ${running.url} (data in ${resolve(config.dataDir)})\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function exportEvents(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' }, since: { type: 'string' }, source: { type: 'string' }, out: { type: 'string' } } });
+  if (!values['data-dir']) fail('export needs --data-dir DIR (the collector\'s data directory)');
+  if (!existsSync(values['data-dir'])) fail(`--data-dir ${values['data-dir']} does not exist`);
+  const store = createLmdbStore({ dataDir: values['data-dir'] });
+  const out = values.out ? createWriteStream(values.out) : process.stdout;
+  const since = sinceMs(values.since);
+  let count = 0;
+  for (const stored of store.scan({ ...(since === undefined ? {} : { sinceMs: since }), ...(values.source ? { sourceId: values.source } : {}) })) {
+    const line = `${JSON.stringify({ seq: stored.seq, sourceId: stored.sourceId, ...stored.event })}\n`;
+    if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+    count++;
+  }
+  if (values.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  await store.close();
+  process.stderr.write(`exported ${count} events\n`);
+}
+
+async function replay(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { 'data-dir': { type: 'string' }, nats: { type: 'string' }, stream: { type: 'string' }, 'subject-prefix': { type: 'string' }, since: { type: 'string' }, source: { type: 'string' } },
+  });
+  if (!values['data-dir']) fail('replay needs --data-dir DIR');
+  if (!values.nats) fail('replay needs --nats nats://host:4222 (the JetStream server to re-send to)');
+  const store = createLmdbStore({ dataDir: values['data-dir'] });
+  const prefix = values['subject-prefix'] ?? 'tailor.events';
+  const sink = createJetStreamSink({
+    servers: values.nats,
+    stream: values.stream ?? 'TAILOR_EVENTS',
+    subjects: [`${prefix}.>`],
+    subject: (stored) => `${prefix}.${stored.sourceId}.${stored.event.type}`,
+  });
+  const since = sinceMs(values.since);
+  const filter = { ...(since === undefined ? {} : { sinceMs: since }), ...(values.source ? { sourceId: values.source } : {}) };
+  let total = 0;
+  for (const _ of store.scan(filter)) total++;
+  const progress = createProgress('replay', total);
+  let batch = [];
+  try {
+    for (const stored of store.scan(filter)) {
+      batch.push(stored);
+      if (batch.length === 500) {
+        await sink.send(batch);
+        progress.tick(batch.length);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      await sink.send(batch);
+      progress.tick(batch.length);
+    }
+    progress.finish();
+  } finally {
+    await sink.close();
+    await store.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'collector':
+      return collector(rest);
+    case 'export':
+      return exportEvents(rest);
+    case 'replay':
+      return replay(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tailor: ${isTailorError(error) ? error.message.replace(/^\[tailor\] /, '') : (error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { SEGMENT_LIMITS, TailorError, type TrackingPlan } from '@tailor/core';
+import * as z from 'zod';
+import { parseDuration } from './duration';
+
+const duration = (what: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a duration such as "30s", "15m", "24h", "7d" or a number of milliseconds` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const ORIGIN = /^(\*|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?)$/i;
+
+export const sourceConfigSchema = z.strictObject({
+  /** Names the source in logs, metrics, the store and JetStream subjects. */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'source id must be 1-64 letters, digits, "_" or "-", starting with a letter or digit'),
+  /** Public write keys (browsers, apps): they identify the source, they do not prove anything. */
+  writeKeys: z.array(z.string().min(8, 'write keys must be at least 8 characters')).default([]),
+  /** Secret keys for backend sources; a request signed with one may set context.ip itself. */
+  secretKeys: z.array(z.string().min(24, 'secret keys must be at least 24 characters')).default([]),
+  /** Browser origins allowed to send (CORS); `*` for any. Default: any. */
+  allowedOrigins: z.array(z.string().regex(ORIGIN, 'origins look like "https://shop.example", "https://*.shop.example" or "*"')).default(['*']),
+  /** Token bucket per source: sustained requests per second and burst size. */
+  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().positive() }).default({ perSecond: 2_000, burst: 4_000 }),
+  /** Path of a module whose default export is a tracking plan (`defineTrackingPlan(...)`); default: the retail catalog. */
+  plan: z.string().optional(),
+}).refine((source) => source.writeKeys.length + source.secretKeys.length > 0, { message: 'a source needs at least one write key or secret key', path: ['writeKeys'] });
+
+export const collectorConfigSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8787),
+  dataDir: z.string().min(1).default('./.tailor-data'),
+  sources: z.array(sourceConfigSchema).min(1, 'configure at least one source (or pass --write-key)'),
+  limits: z
+    .strictObject({
+      maxEventBytes: z.number().int().positive().default(SEGMENT_LIMITS.maxEventBytes),
+      maxBatchBytes: z.number().int().positive().default(SEGMENT_LIMITS.maxBatchBytes),
+      maxBatchEvents: z.number().int().positive().default(SEGMENT_LIMITS.maxBatchEvents),
+    })
+    .default({ maxEventBytes: SEGMENT_LIMITS.maxEventBytes, maxBatchBytes: SEGMENT_LIMITS.maxBatchBytes, maxBatchEvents: SEGMENT_LIMITS.maxBatchEvents }),
+  dedupWindow: duration('dedupWindow').default(86_400_000),
+  /** Zero the last octet of IPv4 (last 80 bits of IPv6) before storing. */
+  anonymizeIp: z.boolean().default(false),
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: z.boolean().default(false),
+  retention: z.strictObject({ maxAge: duration('retention.maxAge').optional(), maxEvents: z.number().int().positive().optional() }).default({}),
+  sinks: z
+    .strictObject({
+      jetstream: z
+        .strictObject({
+          servers: z.union([z.string(), z.array(z.string()).min(1)]),
+          stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'stream names are letters, digits, "_" and "-"').default('TAILOR_EVENTS'),
+          subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subjectPrefix is dot-separated tokens, e.g. "tailor.events"').default('tailor.events'),
+          replicas: z.number().int().min(1).max(5).default(1),
+          duplicateWindow: duration('sinks.jetstream.duplicateWindow').default(86_400_000),
+        })
+        .optional(),
+      webhook: z.strictObject({ url: z.url(), headers: z.record(z.string(), z.string()).default({}), batchSize: z.number().int().positive().default(100) }).optional(),
+    })
+    .default({}),
+  /** Ingestion answers 503 once a sink is this many events behind (the local log keeps everything). */
+  maxSinkLag: z.number().int().positive().default(1_000_000),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+});
+
+export type CollectorConfigInput = z.input<typeof collectorConfigSchema>;
+export type CollectorConfig = z.output<typeof collectorConfigSchema>;
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+
+/** A source as the collector runs it: config plus its loaded tracking plan. */
+export interface Source extends SourceConfig {
+  readonly trackingPlan?: TrackingPlan;
+}
+
+/**
+ * Validates a collector config and explains every problem at once, one line per field, e.g.
+ * `sources[0].writeKeys[0]: write keys must be at least 8 characters`.
+ */
+export function parseCollectorConfig(input: unknown, origin = 'config'): CollectorConfig {
+  const result = collectorConfigSchema.safeParse(input);
+  if (result.success) {
+    const ids = new Set<string>();
+    const keys = new Map<string, string>();
+    for (const source of result.data.sources) {
+      if (ids.has(source.id)) throw configError(origin, [`sources: the id "${source.id}" is used twice`]);
+      ids.add(source.id);
+      for (const key of [...source.writeKeys, ...source.secretKeys]) {
+        const owner = keys.get(key);
+        if (owner !== undefined) throw configError(origin, [`sources: a key is shared by "${owner}" and "${source.id}"; each key must name one source`]);
+        keys.set(key, source.id);
+      }
+    }
+    return result.data;
+  }
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+  throw configError(origin, lines);
+}
+
+function configError(origin: string, lines: string[]): TailorError {
+  return new TailorError('invalid_config', `${origin} is not a valid collector config:\n  - ${lines.join('\n  - ')}`);
+}
