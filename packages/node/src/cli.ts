@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { startCollector } from './collector/collector';
 import { parseCollectorConfig, type CollectorConfigInput } from './collector/config';
 import { parseDuration } from './collector/duration';
-import { createJetStreamSink } from './collector/jetstream-sink';
+import { createJetStreamSink, subjectToken } from './collector/jetstream-sink';
 import { createLmdbStore } from './collector/lmdb-store';
 import { createProgress } from './progress';
 
@@ -101,15 +101,15 @@ async function exportEvents(args: string[]): Promise<void> {
   if (!values['data-dir']) fail('export needs --data-dir DIR (the collector\'s data directory)');
   if (!existsSync(values['data-dir'])) fail(`--data-dir ${values['data-dir']} does not exist`);
   const store = createLmdbStore({ dataDir: values['data-dir'] });
-  const out = values.out ? createWriteStream(values.out) : process.stdout;
+  const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out) : process.stdout;
   const since = sinceMs(values.since);
   let count = 0;
   for (const stored of store.scan({ ...(since === undefined ? {} : { sinceMs: since }), ...(values.source ? { sourceId: values.source } : {}) })) {
     const line = `${JSON.stringify({ seq: stored.seq, sourceId: stored.sourceId, ...stored.event })}\n`;
-    if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     count++;
   }
-  if (values.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  if (values.out) await new Promise<void>((resolve) => out.end(() => resolve()));
   await store.close();
   process.stderr.write(`exported ${count} events\n`);
 }
@@ -127,7 +127,7 @@ async function replay(args: string[]): Promise<void> {
     servers: values.nats,
     stream: values.stream ?? 'TAILOR_EVENTS',
     subjects: [`${prefix}.>`],
-    subject: (stored) => `${prefix}.${stored.sourceId}.${stored.event.type}`,
+    subject: (stored) => `${prefix}.${subjectToken(stored.sourceId)}.${stored.event.type}`,
   });
   const since = sinceMs(values.since);
   const filter = { ...(since === undefined ? {} : { sinceMs: since }), ...(values.source ? { sourceId: values.source } : {}) };

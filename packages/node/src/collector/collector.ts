@@ -6,7 +6,7 @@ import { createKeyRing } from './auth';
 import type { CollectorConfig, Source } from './config';
 import { createHandler, type Handler } from './handler';
 import { createNodeListener, toFetchHandler } from './http-adapter';
-import { createJetStreamSink } from './jetstream-sink';
+import { createJetStreamSink, subjectToken } from './jetstream-sink';
 import { createLmdbStore } from './lmdb-store';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics';
 import { createOutbox, type Outbox } from './outbox';
@@ -69,7 +69,7 @@ export async function startCollector(config: CollectorConfig, options: StartColl
         servers: js.servers,
         stream: js.stream,
         subjects: [`${js.subjectPrefix}.>`],
-        subject: (stored) => `${js.subjectPrefix}.${stored.sourceId}.${stored.event.type}`,
+        subject: (stored) => `${js.subjectPrefix}.${subjectToken(stored.sourceId)}.${stored.event.type}`,
         replicas: js.replicas,
         duplicateWindowMs: js.duplicateWindow,
         logger,

@@ -87,6 +87,6 @@ export function toFetchHandler(handler: Handler, remoteAddress?: string): (reque
       ...(remoteAddress === undefined ? {} : { remoteAddress }),
     });
     const init = { status: response.status, headers: response.headers };
-    return new Response(response.status === 204 ? null : (response.body as BodyInit), init);
+    return new Response(response.status === 204 ? null : response.body, init);
   };
 }
