@@ -63,7 +63,7 @@ const benchmark: Benchmark = {
     const dataDir = mkdtempSync(join(tmpdir(), 'tailor-bench-'));
     const figures: Figure[] = [];
     const bare = await startServer('bench/servers/bare-http.ts');
-    const collector = await startServer('packages/node/src/cli.ts', ['collector', '--port', '0', '--data-dir', dataDir, '--write-key', KEY, '--log-level', 'warn']);
+    const collector = await startServer('packages/node/src/cli.ts', ['collector', '--port', '0', '--data-dir', dataDir, '--write-key', KEY, '--log-level', 'warn', '--rate-limit', '100000000']);
     try {
       // Warm both up so the JIT and LMDB's map are hot before measuring.
       await load(bare.url, '/v1/batch', batchBody, { connections: 8, seconds: 2 });

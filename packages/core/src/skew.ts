@@ -25,8 +25,10 @@ export function resolveServerTimes(
   event: { readonly timestamp?: string | undefined; readonly sentAt?: string | undefined },
   receivedAt: number,
   batchSentAt?: string,
+  /** `receivedAt` as ISO 8601, when the caller formats it once for a whole batch. */
+  receivedIso?: string,
 ): ServerTimes {
-  const received = new Date(receivedAt).toISOString();
+  const received = receivedIso ?? new Date(receivedAt).toISOString();
   if (event.timestamp === undefined) return { timestamp: received, receivedAt: received };
   const original = Date.parse(event.timestamp);
   const sentAtText = event.sentAt ?? batchSentAt;

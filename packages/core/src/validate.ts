@@ -98,7 +98,10 @@ export function createEventValidator(options: EventValidatorOptions = {}): Event
       field = 'traits';
     } else return [];
     if (schema === undefined || plan.mode === 'off') return [];
-    const result = schema.safeParse(event[field] ?? {});
+    const payload = event[field] ?? {};
+    // The boolean check allocates no output; the full parse runs only to explain a failure.
+    if (schema.validate(payload)) return [];
+    const result = schema.safeParse(payload);
     if (result.success) return [];
     return toEventIssues(result.error.issues, about, [field], plan.mode === 'strict' ? 'error' : 'warning');
   }

@@ -15,7 +15,7 @@ const HELP = `tailor — Tailor's self-hosted collector and tools
 
 Usage:
   tailor collector [--port 8787] [--host 127.0.0.1] [--data-dir ./.tailor-data] [--write-key KEY]… [--config tailor.config.json|ts]
-                   [--nats nats://127.0.0.1:4222] [--log-level info]
+                   [--nats nats://127.0.0.1:4222] [--rate-limit 10000] [--log-level info]
       Runs the collector. With no config file, --write-key KEY creates one source ("default").
   tailor export --data-dir DIR [--since 2026-11-01T00:00:00Z|24h] [--source ID] [--out FILE]
       Writes stored events as NDJSON (stdout unless --out).
@@ -58,7 +58,7 @@ async function collector(args: string[]): Promise<void> {
     args,
     options: {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'write-key': { type: 'string', multiple: true },
-      config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' },
+      config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' }, 'rate-limit': { type: 'string' },
     },
   });
   const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
@@ -69,6 +69,11 @@ async function collector(args: string[]): Promise<void> {
   if (values['write-key']?.length) input.sources = [...((fromFile?.sources as unknown[]) ?? []), { id: fromFile?.sources?.length ? 'cli' : 'default', writeKeys: values['write-key'] }];
   if (values.nats !== undefined) input.sinks = { ...(input.sinks as object), jetstream: { ...((input.sinks as { jetstream?: object })?.jetstream ?? {}), servers: values.nats } };
   if (values['log-level'] !== undefined) input.log = { level: values['log-level'] };
+  if (values['rate-limit'] !== undefined) {
+    const perSecond = Number(values['rate-limit']);
+    if (!(perSecond > 0)) fail(`--rate-limit takes requests per second per source, e.g. 5000; got "${values['rate-limit']}"`);
+    input.sources = (input.sources as Array<Record<string, unknown>> | undefined)?.map((source) => ({ ...source, rateLimit: { perSecond, burst: perSecond * 2 } }));
+  }
   if (input.sources === undefined) fail('no source configured: pass --write-key KEY, or --config FILE with "sources"');
   let config;
   try {

@@ -23,8 +23,8 @@ export const sourceConfigSchema = z.strictObject({
   secretKeys: z.array(z.string().min(24, 'secret keys must be at least 24 characters')).default([]),
   /** Browser origins allowed to send (CORS); `*` for any. Default: any. */
   allowedOrigins: z.array(z.string().regex(ORIGIN, 'origins look like "https://shop.example", "https://*.shop.example" or "*"')).default(['*']),
-  /** Token bucket per source: sustained requests per second and burst size. */
-  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().positive() }).default({ perSecond: 2_000, burst: 4_000 }),
+  /** Token bucket per source: sustained requests per second and burst size (default 10,000/s, burst 20,000). */
+  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().positive() }).default({ perSecond: 10_000, burst: 20_000 }),
   /** Path of a module whose default export is a tracking plan (`defineTrackingPlan(...)`); default: the retail catalog. */
   plan: z.string().optional(),
 }).refine((source) => source.writeKeys.length + source.secretKeys.length > 0, { message: 'a source needs at least one write key or secret key', path: ['writeKeys'] });

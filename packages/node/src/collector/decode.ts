@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { unpack } from 'msgpackr';
 
@@ -37,10 +38,8 @@ export function decodeBody(body: Uint8Array, contentType: string | undefined, co
     }
   }
   // Segment clients send application/json, text/plain (sendBeacon) or nothing: all are read as JSON.
+  if (!isUtf8(raw)) return { ok: false, status: 400, message: 'the body is not valid UTF-8; encode JSON bodies as UTF-8' };
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  if (text.includes('\ufffd') && !Buffer.from(text, 'utf8').equals(Buffer.from(raw))) {
-    return { ok: false, status: 400, message: 'the body is not valid UTF-8; encode JSON bodies as UTF-8' };
-  }
   try {
     return { ok: true, value: JSON.parse(text), bytes: raw.byteLength };
   } catch (error) {

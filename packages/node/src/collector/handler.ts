@@ -115,11 +115,14 @@ export function createHandler(deps: HandlerDeps): Handler {
     const validator = deps.validators.get(source.id) as EventValidator;
     const issues: EventIssue[] = [];
     const accepted: IngestedEvent[] = [];
+    const ip = clientIp(request);
+    const userAgent = request.header('user-agent');
     const enrichment = {
       receivedAt: started,
+      receivedIso: new Date(started).toISOString(),
       ...(extracted.sentAt === undefined ? {} : { batchSentAt: extracted.sentAt }),
-      ...(clientIp(request) === undefined ? {} : { ip: clientIp(request) as string }),
-      ...(request.header('user-agent') === undefined ? {} : { userAgent: request.header('user-agent') as string }),
+      ...(ip === undefined ? {} : { ip }),
+      ...(userAgent === undefined ? {} : { userAgent }),
       anonymizeIp: config.anonymizeIp,
     };
     const implied = route === 'batch' ? undefined : route;
@@ -130,7 +133,8 @@ export function createHandler(deps: HandlerDeps): Handler {
         issues.push(wrongType);
         continue;
       }
-      const result = validator.validate(item, index);
+      // A body no larger than the per-event limit cannot hold an event over it: skip measuring.
+      const result = validator.validate(item, index, decoded.bytes <= config.limits.maxEventBytes ? decoded.bytes : undefined);
       if (!result.ok) {
         for (const issue of result.issues) issues.push(issue);
         continue;

@@ -58,6 +58,8 @@ export function checkImpliedType(item: unknown, impliedType: EventType | undefin
 
 export interface Enrichment {
   readonly receivedAt: number;
+  /** `receivedAt` formatted once per request. */
+  readonly receivedIso: string;
   readonly batchSentAt?: string;
   readonly ip?: string;
   readonly userAgent?: string;
@@ -70,7 +72,7 @@ export interface Enrichment {
  * does: a backend forwarding a shopper's event sets `context.ip` to the shopper's address).
  */
 export function enrichEvent(event: SegmentEvent, how: Enrichment): SegmentEvent {
-  const times = resolveServerTimes(event, how.receivedAt, how.batchSentAt);
+  const times = resolveServerTimes(event, how.receivedAt, how.batchSentAt, how.receivedIso);
   const context: Record<string, unknown> = { ...event.context };
   const givenIp = typeof context.ip === 'string' ? context.ip : how.ip;
   if (givenIp !== undefined) context.ip = how.anonymizeIp ? anonymizeIp(givenIp) : givenIp;

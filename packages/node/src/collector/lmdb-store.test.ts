@@ -161,9 +161,10 @@ describe('createLmdbStore', () => {
     const acked = new Set<string>();
     const rounds = 6;
     for (let round = 0; round < rounds; round++) {
-      // Kill after a random number of acks: a random point in the writer's life, without timing the test.
+      // Past a random number of acks, kill after a random 0-25 ms: that lands anywhere in the commit cycle
+      // (mid-transaction, between commit and flush, between flush and the ack). No assertion depends on timing.
       const killAfter = 1 + (round + 1) * 300 + Math.floor(Math.random() * 600);
-      for (const id of await runWriterUntilKilled(dataDir, killAfter)) acked.add(id);
+      for (const id of await runWriterUntilKilled(dataDir, killAfter, Math.random() * 25)) acked.add(id);
     }
     const store = openStore(dataDir);
     const logged = [...store.scan({ sourceId: 'crash' })];
@@ -178,8 +179,8 @@ describe('createLmdbStore', () => {
   }, 120_000);
 });
 
-/** Runs the writer fixture on `dataDir`, SIGKILLs it after `killAfter` acks, and returns the acknowledged ids. */
-function runWriterUntilKilled(dataDir: string, killAfter: number): Promise<string[]> {
+/** Runs the writer fixture on `dataDir`, SIGKILLs it `delayMs` after its `killAfter`th ack, and returns the acknowledged ids. */
+function runWriterUntilKilled(dataDir: string, killAfter: number, delayMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', WRITER, dataDir], {
       cwd: REPO_ROOT,
@@ -188,15 +189,17 @@ function runWriterUntilKilled(dataDir: string, killAfter: number): Promise<strin
     const acked: string[] = [];
     let pending = '';
     let stderr = '';
+    let timer: NodeJS.Timeout | undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) if (line.startsWith('ack ')) acked.push(line.slice(4));
-      if (acked.length >= killAfter) child.kill('SIGKILL');
+      if (acked.length >= killAfter && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (signal === 'SIGKILL') resolve(acked);
       else reject(new Error(`lmdb-writer exited by itself (code ${String(code)}) before it was killed: ${stderr}`));
     });
