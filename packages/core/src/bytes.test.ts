@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonSizeUpperBound, utf8ByteLength } from './bytes';
+import { inspectJson, jsonSizeUpperBound, utf8ByteLength } from './bytes';
 
 describe('utf8ByteLength', () => {
   it('matches Buffer.byteLength for any string, lone surrogates included', () => {
@@ -35,5 +35,16 @@ describe('jsonSizeUpperBound', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(jsonSizeUpperBound(deep, Number.POSITIVE_INFINITY)).toBeGreaterThan(100_000);
     expect(jsonSizeUpperBound({ a: 'x'.repeat(1_000_000) }, 100)).toBeGreaterThan(100);
+  });
+});
+
+describe('inspectJson', () => {
+  it('reports nesting depth and stops past the depth limit', () => {
+    expect(inspectJson({ a: 1 }, Number.POSITIVE_INFINITY).depth).toBe(1);
+    expect(inspectJson({ a: [{ b: 1 }] }, Number.POSITIVE_INFINITY).depth).toBe(3);
+    expect(inspectJson('x', Number.POSITIVE_INFINITY).depth).toBe(0);
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_000; i++) deep = { a: deep };
+    expect(inspectJson(deep, Number.POSITIVE_INFINITY, 32).depth).toBe(33);
   });
 });

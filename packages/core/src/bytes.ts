@@ -19,18 +19,28 @@ export function utf8ByteLength(text: string): number {
   return bytes;
 }
 
+/** What {@link inspectJson} found: an upper bound on the JSON size, and the nesting depth (both capped). */
+export interface JsonShape {
+  /** An upper bound on the UTF-8 size of `JSON.stringify(value)`; only known to be > sizeLimit when over it. */
+  readonly bound: number;
+  /** Nesting depth of objects and arrays (a flat object is 1); only known to be > depthLimit when over it. */
+  readonly depth: number;
+}
+
 /**
- * An upper bound on the UTF-8 size of `JSON.stringify(value)`, found without building the string.
- * Stops as soon as the bound passes `limit` (the result is then only known to be > limit).
- * Each UTF-16 unit of a string is counted as 6 bytes (the worst case, a `\u00XX` escape), so the bound
- * is loose; callers measure exactly only when the bound is over their limit. Iterative, so deeply
- * nested input cannot overflow the stack.
+ * Measures a decoded value without building its JSON: an upper bound on its UTF-8 size and its nesting
+ * depth, stopping as soon as either passes its limit. Each UTF-16 unit of a string counts as 6 bytes (the
+ * worst case, a `\u00XX` escape), so the bound is loose; callers measure exactly only when it is over their
+ * limit. Iterative, so deeply nested input cannot overflow the stack.
  */
-export function jsonSizeUpperBound(value: unknown, limit: number): number {
+export function inspectJson(value: unknown, sizeLimit: number, depthLimit = Number.POSITIVE_INFINITY): JsonShape {
   let total = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
+  let deepest = 0;
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const item = values.pop();
+    const depth = depths.pop() as number;
     switch (typeof item) {
       case 'string':
         total += item.length * 6 + 2;
@@ -46,22 +56,37 @@ export function jsonSizeUpperBound(value: unknown, limit: number): number {
       case 'object':
         if (item === null) {
           total += 4;
-        } else if (Array.isArray(item)) {
+          break;
+        }
+        if (depth + 1 > deepest) {
+          deepest = depth + 1;
+          if (deepest > depthLimit) return { bound: total, depth: deepest };
+        }
+        if (Array.isArray(item)) {
           total += 2 + item.length;
-          for (let i = 0; i < item.length; i++) stack.push(item[i]);
+          for (let i = 0; i < item.length; i++) {
+            values.push(item[i]);
+            depths.push(depth + 1);
+          }
         } else {
           total += 2;
           for (const key in item) {
             if (!Object.hasOwn(item, key)) continue;
             total += key.length * 6 + 4;
-            stack.push((item as Record<string, unknown>)[key]);
+            values.push((item as Record<string, unknown>)[key]);
+            depths.push(depth + 1);
           }
         }
         break;
       default:
         total += 4;
     }
-    if (total > limit) return total;
+    if (total > sizeLimit) return { bound: total, depth: deepest };
   }
-  return total;
+  return { bound: total, depth: deepest };
+}
+
+/** An upper bound on the UTF-8 size of `JSON.stringify(value)`; see {@link inspectJson}. */
+export function jsonSizeUpperBound(value: unknown, limit: number): number {
+  return inspectJson(value, limit).bound;
 }

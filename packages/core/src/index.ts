@@ -16,8 +16,8 @@ export type {
 } from './platform';
 export { NO_LIFECYCLE, SILENT_LOGGER, createMemoryStorage } from './platform';
 export { TailorError, isTailorError, type TailorErrorCode } from './errors';
-export { jsonSizeUpperBound, utf8ByteLength } from './bytes';
-export { SEGMENT_LIMITS, type SegmentLimits } from './limits';
+export { inspectJson, jsonSizeUpperBound, utf8ByteLength, type JsonShape } from './bytes';
+export { SEGMENT_LIMITS, TAILOR_LIMITS, type SegmentLimits } from './limits';
 export {
   ENVELOPE_OBJECTS,
   ENVELOPE_SCHEMAS,

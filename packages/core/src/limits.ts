@@ -11,3 +11,11 @@ export const SEGMENT_LIMITS = {
 } as const;
 
 export type SegmentLimits = { readonly [K in keyof typeof SEGMENT_LIMITS]: number };
+
+/**
+ * Tailor's own limits on top of Segment's. Retail events nest a few levels (properties → products → item);
+ * anything much deeper is a bug or an attack, and would cost every consumer recursion depth.
+ */
+export const TAILOR_LIMITS = {
+  maxEventDepth: 32,
+} as const;

@@ -74,6 +74,13 @@ describe('createEventValidator', () => {
     expect(validator.validate(track({ note: 'x' }, 'Note'), 0, 10_000)).toMatchObject({ ok: false, issues: [{ code: 'too_large' }] });
   });
 
+  it('rejects an event nested deeper than maxEventDepth, naming the limit', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    expect(createEventValidator().validate(track({ deep }, 'Deep'))).toMatchObject({ ok: false, issues: [{ code: 'too_deep', message: expect.stringContaining('more than 32 levels') }] });
+    expect(createEventValidator({ limits: { maxEventDepth: 64 } }).validate(track({ deep }, 'Deep')).ok).toBe(true);
+  });
+
   it('never throws, whatever it is given', () => {
     const validator = createEventValidator();
     const cyclic: Record<string, unknown> = { type: 'track' };

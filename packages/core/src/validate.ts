@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { jsonSizeUpperBound, utf8ByteLength } from './bytes';
+import { inspectJson, utf8ByteLength } from './bytes';
 import { ENVELOPE_SCHEMAS, EVENT_TYPES, isEventType, type EventType, type SegmentEvent } from './envelope';
 import { describeIssue, formatIssuePath, type EventIssue, type SchemaIssue } from './issues';
-import { SEGMENT_LIMITS, type SegmentLimits } from './limits';
+import { SEGMENT_LIMITS, TAILOR_LIMITS, type SegmentLimits } from './limits';
 import { createDefaultTrackingPlan, type PropertiesSchema, type TrackingPlan } from './tracking-plan';
 
 export type EventValidationResult =
@@ -22,7 +22,7 @@ export interface BatchValidationResult {
 export interface EventValidatorOptions {
   /** Defaults to the retail catalog plan. */
   readonly plan?: TrackingPlan;
-  readonly limits?: Partial<SegmentLimits>;
+  readonly limits?: Partial<SegmentLimits> & { readonly maxEventDepth?: number };
 }
 
 export interface EventValidator {
@@ -48,7 +48,7 @@ type Envelopes = { [T in EventType]: z.ZodType };
  */
 export function createEventValidator(options: EventValidatorOptions = {}): EventValidator {
   const plan = options.plan ?? createDefaultTrackingPlan();
-  const limits = { ...SEGMENT_LIMITS, ...options.limits };
+  const limits = { ...SEGMENT_LIMITS, ...TAILOR_LIMITS, ...options.limits };
   const envelopes = {} as Envelopes;
   for (const type of EVENT_TYPES) {
     envelopes[type] = plan.compile ? z.compile(ENVELOPE_SCHEMAS[type]) : ENVELOPE_SCHEMAS[type];
@@ -64,7 +64,11 @@ export function createEventValidator(options: EventValidatorOptions = {}): Event
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return fail('', 'invalid_type', `an event must be a JSON object, got ${describeType(input)}`);
     }
-    const size = byteLength ?? measure(input, limits.maxEventBytes);
+    const shape = inspectJson(input, byteLength === undefined ? limits.maxEventBytes : Number.POSITIVE_INFINITY, limits.maxEventDepth);
+    if (shape.depth > limits.maxEventDepth) {
+      return fail('', 'too_deep', `the event nests more than ${limits.maxEventDepth} levels of objects and arrays; flatten it`);
+    }
+    const size = byteLength ?? (shape.bound <= limits.maxEventBytes ? shape.bound : measure(input));
     if (size === undefined) return fail('', 'invalid_value', 'the event cannot be encoded as JSON');
     if (size > limits.maxEventBytes) {
       return fail('', 'too_large', `the event is ${size} bytes; the limit is ${limits.maxEventBytes} bytes per event`);
@@ -152,10 +156,8 @@ function toEventIssues(
   });
 }
 
-/** The event's JSON size, measured exactly only when a cheap upper bound does not already settle it. */
-function measure(input: object, limit: number): number | undefined {
-  const bound = jsonSizeUpperBound(input, limit);
-  if (bound <= limit) return bound;
+/** The event's exact JSON size in UTF-8 bytes, or undefined when it cannot be encoded (cycles, BigInt). */
+function measure(input: object): number | undefined {
   try {
     const json = JSON.stringify(input);
     return json === undefined ? undefined : utf8ByteLength(json);
