@@ -1,18 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { SegmentEvent } from '@tailor/core';
-import { unpack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../test-utils/src/memory-event-store';
 import { describeWithService } from '../../test-utils/src/require-service';
 import { NATS_HOST, NATS_PORT, isListening } from '../../test-utils/src/services';
+import { freePort, readStream, uniqueStream, waitFor } from './nats-helpers';
 import { createJetStreamSink, defaultEventSubject, eventMsgId, subjectToken } from '../src/collector/jetstream-sink';
 import { createOutbox } from '../src/collector/outbox';
 import type { IngestedEvent, Sink, StoredEvent } from '../src/collector/types';
@@ -31,52 +29,6 @@ function storedEvents(sourceId: string, from: number, count: number): StoredEven
   return ingested(from, count).map(({ event }, index) => ({ seq: from + index, sourceId, receivedAt: 1_700_000_000_000 + from + index, event }));
 }
 
-/** A unique stream and subject prefix per test, so tests never see each other's messages. */
-function uniqueStream() {
-  const id = randomBytes(6).toString('hex');
-  const prefix = `tailortest.${id}`;
-  return {
-    stream: `TAILOR_TEST_${id.toUpperCase()}`,
-    subjects: [`${prefix}.>`],
-    subject: (event: StoredEvent) => `${prefix}.${subjectToken(event.sourceId)}.${event.event.type}`,
-  };
-}
-
-/** Every message of a stream, in stream order (bounded by the stream's own count). */
-async function readStream(jsm: JetStreamManager, stream: string) {
-  const { state } = await jsm.streams.info(stream);
-  const seqs = Array.from({ length: state.messages === 0 ? 0 : state.last_seq - state.first_seq + 1 }, (_, index) => state.first_seq + index);
-  const messages = [];
-  for (let start = 0; start < seqs.length; start += 100) {
-    const chunk = await Promise.all(seqs.slice(start, start + 100).map((seq) => jsm.streams.getMessage(stream, { seq })));
-    for (const message of chunk) {
-      if (message === null) continue;
-      messages.push({
-        subject: message.subject,
-        msgId: message.header.get('Nats-Msg-Id'),
-        event: unpack(message.data) as StoredEvent,
-      });
-    }
-  }
-  return { count: state.messages, messages };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(stepMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe('JetStream sink helpers', () => {
   it('makes the default subject from a token-safe sourceId and the call type', () => {
