@@ -7,5 +7,6 @@ export default defineConfig({
   target: 'es2022',
   sourcemap: true,
   clean: true,
+  silent: true,
   treeshake: true,
 });

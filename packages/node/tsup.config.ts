@@ -8,5 +8,6 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   clean: true,
+  silent: true,
   treeshake: true,
 });

@@ -63,6 +63,8 @@ async function collector(args: string[]): Promise<void> {
   });
   const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
   const input: Record<string, unknown> = { ...fromFile };
+  // Paths in a config file are relative to the file, as people read them; flags are relative to the shell.
+  if (values.config && typeof fromFile?.dataDir === 'string') input.dataDir = resolve(dirname(resolve(values.config)), fromFile.dataDir);
   if (values.port !== undefined) input.port = Number(values.port);
   if (values.host !== undefined) input.host = values.host;
   if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
@@ -154,6 +156,7 @@ async function replay(args: string[]): Promise<void> {
       progress.tick(batch.length);
     }
     progress.finish();
+    process.stderr.write(`replayed ${total} events to stream ${values.stream ?? 'TAILOR_EVENTS'}\n`);
   } finally {
     await sink.close();
     await store.close();

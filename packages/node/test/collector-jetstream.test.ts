@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { describeWithService } from '../../test-utils/src/require-service';
 import { NATS_HOST, NATS_PORT, isListening } from '../../test-utils/src/services';
 import { basicAuth, startTestCollector, WRITE_KEY } from './collector-harness';
 import { freePort, readStream, waitFor } from './nats-helpers';
+import { CLI } from './collector-process';
 
 type Running = Awaited<ReturnType<typeof startTestCollector>>;
 const NATS_SERVER = process.env.TAILOR_NATS_SERVER ?? '/usr/sbin/nats-server';
@@ -52,6 +53,19 @@ describeWithService('nats', 'collector → JetStream (machine NATS at 127.0.0.1:
     expect(count).toBe(250);
     expect(new Set(messages.map((m) => m.msgId))).toEqual(new Set(ids.map((id) => `web:${id}`)));
     expect(messages[0]).toMatchObject({ subject: `${target.subjectPrefix}.web.track`, event: { sourceId: 'web', event: { type: 'track', event: 'Product Viewed' } } });
+
+    // `tailor replay` re-sends the log to another stream, with a progress line, and JetStream dedups a second replay.
+    const replayTarget = uniqueTarget();
+    cleanups.push(() => jsm.streams.delete(replayTarget.stream));
+    const replay = () =>
+      execFileSync(
+        process.execPath,
+        ['--conditions=tailor-source', '--import', 'tsx', CLI, 'replay', '--data-dir', collector.dataDir, '--nats', `nats://${NATS_HOST}:${NATS_PORT}`, '--stream', replayTarget.stream, '--subject-prefix', replayTarget.subjectPrefix],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    replay();
+    replay();
+    expect((await readStream(jsm, replayTarget.stream)).count).toBe(250);
   }, 30_000);
 });
 
@@ -109,7 +123,11 @@ describeWithService('nats', 'collector through a JetStream outage (private nats-
     await sendSome(60); // 1,200 events offered while JetStream is down: the first 400 or so are taken
     expect(refused).toBeGreaterThan(0);
     expect(Number(retryAfter)).toBeGreaterThan(0);
-    expect(collector.outbox.status()[0]?.healthy).toBe(false);
+    // A publish in flight at the kill fails only at its timeout, so the sink may take a moment to report it.
+    await waitFor('the sink to report the outage', () => collector.outbox.status()[0]?.healthy === false, 15_000);
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(/tailor_sink_healthy\{sink="[^"]+"\} 0/);
+    expect(metrics).toMatch(/tailor_sink_lag_events\{sink="[^"]+"\} [1-9]/);
     const heldLocally = acknowledged.size;
     expect(heldLocally).toBeGreaterThan(400);
 
