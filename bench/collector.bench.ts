@@ -63,7 +63,10 @@ const benchmark: Benchmark = {
     const dataDir = mkdtempSync(join(tmpdir(), 'tailor-bench-'));
     const figures: Figure[] = [];
     const bare = await startServer('bench/servers/bare-http.ts');
-    const collector = await startServer('packages/node/src/cli.ts', ['collector', '--port', '0', '--data-dir', dataDir, '--write-key', KEY, '--log-level', 'warn', '--rate-limit', '100000000']);
+    const collectorArgs = (dir: string, workers: number) => ['collector', '--port', '0', '--data-dir', dir, '--write-key', KEY, '--log-level', 'warn', '--rate-limit', '100000000', '--workers', String(workers)];
+    const collector = await startServer('packages/node/src/cli.ts', collectorArgs(dataDir, 1));
+    const clusterDir = mkdtempSync(join(tmpdir(), 'tailor-bench-cluster-'));
+    let cluster: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
       // Warm both up so the JIT and LMDB's map are hot before measuring.
       await load(bare.url, '/v1/batch', batchBody, { connections: 8, seconds: 2 });
@@ -85,6 +88,23 @@ const benchmark: Benchmark = {
           note: `p99 ${batched.p99} ms; non-2xx ${batched.non2xx}, errors ${batched.errors}`,
         },
       );
+
+      // The same machine's second core, used the way a deployment would: `--workers 2`.
+      cluster = await startServer('packages/node/src/cli.ts', collectorArgs(clusterDir, 2));
+      await load(cluster.url, '/v1/batch', batchBody, { connections: 8, seconds: 2 });
+      const clustered = await load(cluster.url, '/v1/batch', batchBody, { connections: 16, seconds: SECONDS });
+      await cluster.stop();
+      cluster = undefined;
+      const clusterIngest = clustered.requestsPerSecond * BATCH;
+      figures.push({
+        name: 'collector --workers 2, 100-event batches, durable acks',
+        value: clusterIngest,
+        unit: 'events/s',
+        baseline: { name: 'bare node:http', value: baseEvents },
+        ratio: clusterIngest / baseEvents,
+        budget: { text: '≥ 0.5× bare node:http', met: clusterIngest / baseEvents >= 0.5 },
+        note: `p99 ${clustered.p99} ms; non-2xx ${clustered.non2xx}, errors ${clustered.errors}`,
+      });
 
       const baseSingle = await load(bare.url, '/v1/t', singleBody, { connections: 50, seconds: SECONDS });
       const single = await load(collector.url, '/v1/t', singleBody, { connections: 50, seconds: SECONDS });
@@ -116,9 +136,11 @@ const benchmark: Benchmark = {
         { name: `ack latency p99 at half load (${half} req/s)`, value: halfLoad.p99, unit: 'ms', baseline: { name: 'bare node:http p99', value: baseHalf.p99 }, ...(baseHalf.p99 > 0 ? { ratio: halfLoad.p99 / baseHalf.p99 } : {}), note: `achieved ${Math.round(halfLoad.requestsPerSecond)} req/s` },
       );
     } finally {
+      await cluster?.stop();
       await collector.stop();
       await bare.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(clusterDir, { recursive: true, force: true });
     }
     return figures;
   },

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isTailorError } from '@tailor/core';
 import { pino } from 'pino';
+import { availableParallelism } from 'node:os';
+import { clusterWorkerCount, isClusterWorker, runClusterPrimary, runClusterWorker } from './collector/cluster';
 import { startCollector } from './collector/collector';
 import { parseCollectorConfig, type CollectorConfigInput } from './collector/config';
 import { parseDuration } from './collector/duration';
@@ -15,8 +17,9 @@ const HELP = `tailor — Tailor's self-hosted collector and tools
 
 Usage:
   tailor collector [--port 8787] [--host 127.0.0.1] [--data-dir ./.tailor-data] [--write-key KEY]… [--config tailor.config.json|ts]
-                   [--nats nats://127.0.0.1:4222] [--rate-limit 10000] [--log-level info]
+                   [--nats nats://127.0.0.1:4222] [--rate-limit 10000] [--workers N|auto] [--log-level info]
       Runs the collector. With no config file, --write-key KEY creates one source ("default").
+      --workers N runs N processes on the port and the store (one per core with "auto"); default 1.
   tailor export --data-dir DIR [--since 2026-11-01T00:00:00Z|24h] [--source ID] [--out FILE]
       Writes stored events as NDJSON (stdout unless --out).
   tailor replay --data-dir DIR --nats URL [--stream TAILOR_EVENTS] [--subject-prefix tailor.events] [--since T] [--source ID]
@@ -58,7 +61,7 @@ async function collector(args: string[]): Promise<void> {
     args,
     options: {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'write-key': { type: 'string', multiple: true },
-      config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' }, 'rate-limit': { type: 'string' },
+      config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' }, 'rate-limit': { type: 'string' }, workers: { type: 'string' },
     },
   });
   const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
@@ -84,8 +87,23 @@ async function collector(args: string[]): Promise<void> {
     fail(isTailorError(error) ? error.message.replace(/^\[tailor\] /, '') : String(error));
   }
   const logger = pino({ level: config.log.level, base: { service: 'tailor-collector' } });
-  const running = await startCollector(config, { logger, configDir: values.config ? dirname(resolve(values.config)) : process.cwd() });
-  process.stderr.write(`tailor collector listening on ${running.url} (data in ${resolve(config.dataDir)})\n`);
+  const configDir = values.config ? dirname(resolve(values.config)) : process.cwd();
+  const workers = values.workers === 'auto' ? availableParallelism() : Number(values.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers takes a number from 1 to 64 or "auto", got "${values.workers}"`);
+  if (isClusterWorker()) return runClusterWorker(config, { workers: clusterWorkerCount(), logger, configDir });
+  let running: { close(): Promise<void> };
+  if (workers > 1) {
+    running = await runClusterPrimary(config, {
+      workers,
+      logger,
+      configDir,
+      onListening: (url) => process.stderr.write(`tailor collector listening on ${url} (${workers} workers, data in ${resolve(config.dataDir)})\n`),
+    });
+  } else {
+    const single = await startCollector(config, { logger, configDir });
+    process.stderr.write(`tailor collector listening on ${single.url} (data in ${resolve(config.dataDir)})\n`);
+    running = single;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -15,11 +16,13 @@ export interface CollectorProcess {
  * Starts `tailor collector` as a real child process from the TypeScript sources and resolves once it
  * says it is listening. Rejects with its output if it exits first or does not start in time.
  */
-export function spawnCollector(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CollectorProcess> {
+export function spawnCollector(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<CollectorProcess> {
   const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'collector', '--log-level', 'warn', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },
+    // Its own process group, so a test can SIGKILL a primary together with its workers.
+    detached: options.detached ?? false,
   });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -49,4 +52,27 @@ export function killHard(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/** SIGKILLs a detached process's whole group (a cluster primary and its workers) and waits for the leader. */
+export function killGroupHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
+    child.once('exit', () => resolve());
+    process.kill(-child.pid, 'SIGKILL');
+  });
+}
+
+/** Pids of live processes whose command line contains `needle` (Linux /proc). */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }

@@ -30,7 +30,7 @@ export interface Collector {
 }
 
 export interface StartCollectorOptions {
-  readonly logger: Logger & { child?: unknown };
+  readonly logger: Logger;
   /** Directory that relative paths in the config (plans) are resolved from. */
   readonly configDir?: string;
   /** Sinks to use instead of those in the config (tests). */
@@ -40,30 +40,14 @@ export interface StartCollectorOptions {
 
 /** How often retention and dedup expiry run. */
 const COMPACT_EVERY_MS = 60_000;
+/** Seconds a client is asked to wait while a sink is too far behind. */
+const BACKLOG_RETRY_AFTER_S = 5;
 
-/**
- * Starts a collector on one machine: LMDB store in `config.dataDir`, the outbox to the configured sinks,
- * and an HTTP server on `config.host:config.port` (port 0 picks a free one).
- *
- * @example
- * const collector = await startCollector(parseCollectorConfig({ sources: [{ id: 'web', writeKeys: ['wk_web_123'] }] }), { logger: pino() });
- */
-export async function startCollector(config: CollectorConfig, options: StartCollectorOptions): Promise<Collector> {
-  const { logger } = options;
-  const now = options.now ?? Date.now;
-  const sources: Source[] = [];
-  for (const source of config.sources) {
-    sources.push(source.plan === undefined ? source : { ...source, trackingPlan: await loadTrackingPlan(source.plan, options.configDir ?? process.cwd()) });
-  }
-  const validators = new Map<string, EventValidator>(
-    sources.map((source) => [source.id, createEventValidator({ ...(source.trackingPlan ? { plan: source.trackingPlan } : {}), limits: config.limits })]),
-  );
-
-  mkdirSync(config.dataDir, { recursive: true });
-  const store = createLmdbStore({ dataDir: config.dataDir, dedupWindowMs: config.dedupWindow });
-  const sinks: Sink[] = options.sinks ? [...options.sinks] : [];
-  if (!options.sinks && config.sinks.jetstream) {
-    const js = config.sinks.jetstream;
+/** The configured sinks. Building one connects nothing: JetStream connects on its first send. */
+export function createConfiguredSinks(config: CollectorConfig, logger: Logger): Sink[] {
+  const sinks: Sink[] = [];
+  const js = config.sinks.jetstream;
+  if (js) {
     sinks.push(
       createJetStreamSink({
         servers: js.servers,
@@ -76,41 +60,120 @@ export async function startCollector(config: CollectorConfig, options: StartColl
       }),
     );
   }
-  if (!options.sinks && config.sinks.webhook) {
-    const hook = config.sinks.webhook;
-    sinks.push(createWebhookSink({ url: hook.url, headers: hook.headers, batchSize: hook.batchSize }));
-  }
-  const outbox = createOutbox({ store, sinks, logger });
-  const metrics = createCollectorMetrics({
-    logEvents: () => store.stats().events,
-    logBytes: () => store.stats().bytes,
-    sinkLag: () => outbox.status().map(({ sink, lag, healthy }) => ({ sink, lag, healthy })),
-  });
-  let closing = false;
-  const handler = createHandler({
-    config,
-    keys: createKeyRing(sources),
-    validators,
-    store,
-    limiter: createRateLimiter((id) => sources.find((source) => source.id === id)?.rateLimit ?? { perSecond: 1, burst: 1 }),
-    metrics,
-    logger,
-    now,
-    overloaded: () => (sinks.length > 0 && outbox.lag() > config.maxSinkLag ? 5 : undefined),
-    appended: () => outbox.notify(),
-    ready: () => !closing,
-  });
-  outbox.start();
+  const hook = config.sinks.webhook;
+  if (hook) sinks.push(createWebhookSink({ url: hook.url, headers: hook.headers, batchSize: hook.batchSize }));
+  return sinks;
+}
 
+export interface Forwarder {
+  readonly store: EventStore;
+  readonly outbox: Outbox;
+  readonly sinks: readonly Sink[];
+  close(drainMs: number): Promise<void>;
+}
+
+/**
+ * The half of a collector that owns the log's way out: the outbox to the sinks and periodic compaction.
+ * In a single process it shares the store with ingestion; with `--workers N` it runs in the primary.
+ */
+export function startForwarder(config: CollectorConfig, options: StartCollectorOptions & { readonly store: EventStore }): Forwarder {
+  const { store, logger } = options;
+  const now = options.now ?? Date.now;
+  const sinks = options.sinks ? [...options.sinks] : createConfiguredSinks(config, logger);
+  const outbox = createOutbox({ store, sinks, logger });
+  outbox.start();
+  const retention = {
+    ...(config.retention.maxAge === undefined ? {} : { maxAgeMs: config.retention.maxAge }),
+    ...(config.retention.maxEvents === undefined ? {} : { maxEvents: config.retention.maxEvents }),
+  };
   const compaction = setInterval(() => {
     store
-      .compact(now(), { ...(config.retention.maxAge === undefined ? {} : { maxAgeMs: config.retention.maxAge }), ...(config.retention.maxEvents === undefined ? {} : { maxEvents: config.retention.maxEvents }) }, sinks.map((sink) => sink.name))
+      .compact(now(), retention, sinks.map((sink) => sink.name))
       .then((removed) => {
         if (removed.removedEvents + removed.removedDedup > 0) logger.info(removed, 'compacted the store');
       })
       .catch((error: unknown) => logger.error({ err: error }, 'compaction failed'));
   }, COMPACT_EVERY_MS);
   compaction.unref();
+  return {
+    store,
+    outbox,
+    sinks,
+    async close(drainMs) {
+      clearInterval(compaction);
+      if (sinks.length > 0 && drainMs > 0) await outbox.drain(drainMs);
+      await outbox.stop();
+      await Promise.allSettled(sinks.map((sink) => sink.close()));
+    },
+  };
+}
+
+export interface IngestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly handler: Handler;
+  readonly metrics: CollectorMetrics;
+  /** Stops accepting and waits for the requests in flight to be answered. */
+  close(): Promise<void>;
+}
+
+export interface IngestOptions {
+  readonly logger: Logger;
+  readonly store: EventStore;
+  readonly configDir?: string;
+  readonly now?: () => number;
+  /** Names of the sinks whose cursors bound how far ingestion may run ahead of them. */
+  readonly sinkNames: readonly string[];
+  /** Called after each append that stored something (wakes the outbox, here or in another process). */
+  readonly onAppended: () => void;
+  /** Per-sink status for the metrics, where the outbox runs in this process. */
+  readonly sinkStatus?: () => ReadonlyArray<{ sink: string; lag: number; healthy: boolean }>;
+  /** The text `/metrics` serves; defaults to this process's registry (a cluster worker asks its primary). */
+  readonly metricsText?: () => Promise<string>;
+  /** This process's share of each source's rate limit (1 / number of worker processes). */
+  readonly rateShare?: number;
+}
+
+/** The HTTP half of a collector: handler, validators, rate limits and the node:http server. */
+export async function startIngest(config: CollectorConfig, options: IngestOptions): Promise<IngestServer> {
+  const { logger, store } = options;
+  const now = options.now ?? Date.now;
+  const sources: Source[] = [];
+  for (const source of config.sources) {
+    sources.push(source.plan === undefined ? source : { ...source, trackingPlan: await loadTrackingPlan(source.plan, options.configDir ?? process.cwd()) });
+  }
+  const validators = new Map<string, EventValidator>(
+    sources.map((source) => [source.id, createEventValidator({ ...(source.trackingPlan ? { plan: source.trackingPlan } : {}), limits: config.limits })]),
+  );
+  const metrics = createCollectorMetrics({
+    logEvents: () => store.stats().events,
+    logBytes: () => store.stats().bytes,
+    ...(options.sinkStatus ? { sinkLag: options.sinkStatus } : {}),
+  });
+  const share = options.rateShare ?? 1;
+  let closing = false;
+  const handler = createHandler({
+    config,
+    keys: createKeyRing(sources),
+    validators,
+    store,
+    limiter: createRateLimiter((id) => {
+      const limit = sources.find((source) => source.id === id)?.rateLimit ?? { perSecond: 1, burst: 1 };
+      return { perSecond: limit.perSecond * share, burst: Math.max(1, limit.burst * share) };
+    }),
+    metrics,
+    logger,
+    now,
+    overloaded: () => {
+      if (options.sinkNames.length === 0) return undefined;
+      const last = store.lastSeq();
+      for (const sink of options.sinkNames) if (last - store.getCursor(sink) > config.maxSinkLag) return BACKLOG_RETRY_AFTER_S;
+      return undefined;
+    },
+    appended: options.onAppended,
+    ready: () => !closing,
+    ...(options.metricsText ? { metricsText: options.metricsText } : {}),
+  });
 
   const listener = createNodeListener(handler, { maxBodyBytes: config.limits.maxBatchBytes });
   const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, listener);
@@ -124,20 +187,14 @@ export async function startCollector(config: CollectorConfig, options: StartColl
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, dataDir: config.dataDir, sources: sources.map((s) => s.id), sinks: sinks.map((s) => s.name) }, 'collector listening');
-
   return {
     url,
     port: address.port,
     handler,
-    fetch: toFetchHandler(handler, '127.0.0.1'),
-    store,
-    outbox,
     metrics,
-    async close({ drainMs = 5_000 } = {}) {
+    async close() {
       if (closing) return;
       closing = true;
-      clearInterval(compaction);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // In-flight requests finish (their appends commit and they get their answers) before the store closes.
@@ -145,11 +202,52 @@ export async function startCollector(config: CollectorConfig, options: StartColl
       while (listener.pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       server.closeAllConnections();
       await stopped;
-      if (sinks.length > 0 && drainMs > 0) await outbox.drain(drainMs);
-      await outbox.stop();
-      await Promise.allSettled(sinks.map((sink) => sink.close()));
+    },
+  };
+}
+
+/**
+ * Starts a collector in this process: LMDB store in `config.dataDir`, the outbox to the configured sinks,
+ * and an HTTP server on `config.host:config.port` (port 0 picks a free one).
+ *
+ * @example
+ * const collector = await startCollector(parseCollectorConfig({ sources: [{ id: 'web', writeKeys: ['wk_web_123'] }] }), { logger: pino() });
+ */
+export async function startCollector(config: CollectorConfig, options: StartCollectorOptions): Promise<Collector> {
+  const { logger } = options;
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = createLmdbStore({ dataDir: config.dataDir, dedupWindowMs: config.dedupWindow });
+  const forwarder = startForwarder(config, { ...options, store });
+  const ingest = await startIngest(config, {
+    logger,
+    store,
+    ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    sinkNames: forwarder.sinks.map((sink) => sink.name),
+    onAppended: () => forwarder.outbox.notify(),
+    sinkStatus: () => forwarder.outbox.status().map(({ sink, lag, healthy }) => ({ sink, lag, healthy })),
+  }).catch(async (error: unknown) => {
+    await forwarder.close(0);
+    await store.close();
+    throw error;
+  });
+  logger.info({ url: ingest.url, dataDir: config.dataDir, sources: config.sources.map((s) => s.id), sinks: forwarder.sinks.map((s) => s.name) }, 'collector listening');
+  let closed = false;
+  return {
+    url: ingest.url,
+    port: ingest.port,
+    handler: ingest.handler,
+    fetch: toFetchHandler(ingest.handler, '127.0.0.1'),
+    store,
+    outbox: forwarder.outbox,
+    metrics: ingest.metrics,
+    async close({ drainMs = 5_000 } = {}) {
+      if (closed) return;
+      closed = true;
+      await ingest.close();
+      await forwarder.close(drainMs);
       await store.close();
-      logger.info({ url }, 'collector stopped');
+      logger.info({ url: ingest.url }, 'collector stopped');
     },
   };
 }

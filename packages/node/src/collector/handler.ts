@@ -38,6 +38,8 @@ export interface HandlerDeps {
   /** Wakes the outbox after an append. */
   readonly appended: () => void;
   readonly ready: () => boolean;
+  /** What `/metrics` serves; defaults to the registry of `metrics`. */
+  readonly metricsText?: () => Promise<string>;
 }
 
 /** The most issues one response lists; the counts are always complete. */
@@ -234,7 +236,8 @@ export function createHandler(deps: HandlerDeps): Handler {
       return ['readyz', json(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', ...(retry === undefined ? {} : { reason: 'sink_backlog' }) })];
     }
     if (method === 'GET' && path === '/metrics') {
-      return ['metrics', { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() }];
+      const text = deps.metricsText ? await deps.metricsText() : await metrics.registry.metrics();
+      return ['metrics', { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: text }];
     }
     const settingsMatch = /^\/v1\/projects\/([^/]+)\/settings$/.exec(path);
     if (settingsMatch && (method === 'GET' || method === 'OPTIONS')) {

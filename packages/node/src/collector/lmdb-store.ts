@@ -33,13 +33,23 @@ export interface LmdbStoreOptions {
   readonly mapSizeBytes?: number;
   /** Clock for dedup-window checks in `append`; tests inject one. */
   readonly clock?: { now(): number };
+  /**
+   * Other processes append to the same directory (`tailor collector --workers N`). Seqs are then taken
+   * from the committed high-water mark inside each write transaction, and readers see events other
+   * processes have committed (possibly not yet fsynced: a sink may get an event whose ack was never sent,
+   * which the client then retries and the sink dedups by messageId).
+   */
+  readonly multiProcess?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Deletes per compaction transaction: bounds the write lock hold time and the memory for collected keys. */
 const COMPACT_CHUNK = 5_000;
 const LAST_SEQ_KEY = 'lastSeq';
-/** Where the log keeps its shared msgpack structures: one entry of the log db that is not an event. */
+/**
+ * Log values share msgpack record structures, kept in the log db under this key (lmdb-js keeps them
+ * consistent across processes): ~2 KB retail events encode ~25% faster and 15% smaller than as plain maps.
+ */
 const LOG_STRUCTURES_KEY = Symbol.for('structures');
 
 interface LogValue {
@@ -73,6 +83,11 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
   let assignedSeq = Math.max(Number(meta.get(LAST_SEQ_KEY) ?? 0), lastKey(log));
   /** Last seq whose append was flushed: readers never see an event that could still vanish. */
   let durableSeq = assignedSeq;
+  const multiProcess = options.multiProcess === true;
+  /** The last seq readers may see: this process's flushed appends, plus other processes' commits. */
+  function visibleSeq(): number {
+    return multiProcess ? Math.max(durableSeq, Number(meta.get(LAST_SEQ_KEY) ?? 0)) : durableSeq;
+  }
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
 
@@ -114,13 +129,16 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
 
   /** Runs inside the write transaction: dedup check, seq assignment and all writes of one append. */
   function writeAppend(sourceId: string, events: readonly IngestedEvent[], receivedAt: number): Array<number | null> {
+    // Inside the write transaction this read sees every commit, this process's or another's.
+    if (multiProcess) assignedSeq = Math.max(assignedSeq, Number(meta.get(LAST_SEQ_KEY) ?? 0));
     const before = assignedSeq;
     try {
       const now = clock.now();
       const source = keyPart(sourceId);
       const profileTx = profileTransaction(sourceId);
       const seqs: Array<number | null> = [];
-      for (const { messageId, event } of events) {
+      for (let i = 0; i < events.length; i++) {
+        const { messageId, event } = events[i] as IngestedEvent;
         const key = [source, keyPart(messageId)];
         const seen = dedup.get(key);
         if (seen !== undefined && now - seen[0] < windowMs) {
@@ -144,9 +162,10 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
   function* scanLog(end: number, sinceMs: number | undefined, sourceId: string | undefined): Generator<StoredEvent> {
     // No snapshot: a long replay must not pin an old read transaction (LMDB could not reuse freed pages).
     for (const { key, value } of log.getRange({ end, snapshot: false })) {
-      if (sinceMs !== undefined && value.receivedAt < sinceMs) continue;
-      if (sourceId !== undefined && value.sourceId !== sourceId) continue;
-      yield toStored(key, value);
+      const stored = toStored(key, value);
+      if (sinceMs !== undefined && stored.receivedAt < sinceMs) continue;
+      if (sourceId !== undefined && stored.sourceId !== sourceId) continue;
+      yield stored;
     }
   }
 
@@ -188,9 +207,10 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
 
     read(afterSeq: number, limit: number): StoredEvent[] {
       assertOpen('read');
-      if (!(limit > 0) || afterSeq >= durableSeq) return [];
+      const end = visibleSeq();
+      if (!(limit > 0) || afterSeq >= end) return [];
       const out: StoredEvent[] = [];
-      for (const { key, value } of log.getRange({ start: Math.floor(afterSeq) + 1, end: durableSeq + 1, limit })) {
+      for (const { key, value } of log.getRange({ start: Math.floor(afterSeq) + 1, end: end + 1, limit })) {
         out.push(toStored(key, value));
       }
       return out;
@@ -198,12 +218,12 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
 
     scan(scanOptions: { sinceMs?: number; sourceId?: string } = {}): Iterable<StoredEvent> {
       assertOpen('scan');
-      return scanLog(durableSeq + 1, scanOptions.sinceMs, scanOptions.sourceId);
+      return scanLog(visibleSeq() + 1, scanOptions.sinceMs, scanOptions.sourceId);
     },
 
     lastSeq(): number {
       assertOpen('lastSeq');
-      return durableSeq;
+      return visibleSeq();
     },
 
     getCursor(name: string): number {
@@ -243,7 +263,7 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
       return {
         events: logCount(),
         firstSeq,
-        lastSeq: durableSeq,
+        lastSeq: visibleSeq(),
         bytes: fileSize(join(dataDir, 'data.mdb')) + fileSize(join(dataDir, 'lock.mdb')),
         dedupEntries: entryCount(dedup),
         profiles: entryCount(profiles),

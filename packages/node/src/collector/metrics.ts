@@ -17,7 +17,8 @@ export interface CollectorMetrics {
 export function createCollectorMetrics(gauges: {
   logEvents: () => number;
   logBytes: () => number;
-  sinkLag: () => ReadonlyArray<{ sink: string; lag: number; healthy: boolean }>;
+  /** Per-sink lag and health; omitted where another process runs the outbox and reports them. */
+  sinkLag?: () => ReadonlyArray<{ sink: string; lag: number; healthy: boolean }>;
 }): CollectorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tailor_process_' });
@@ -31,15 +32,22 @@ export function createCollectorMetrics(gauges: {
     requestSeconds: new Histogram({ name: 'tailor_http_request_duration_seconds', help: 'Request handling time', labelNames: ['route'], buckets: latencyBuckets, registers: [registry] }),
     ackSeconds: new Histogram({ name: 'tailor_store_ack_duration_seconds', help: 'Time from append to durable commit', buckets: latencyBuckets, registers: [registry] }),
   };
-  new Gauge({ name: 'tailor_log_events', help: 'Events in the local log', registers: [registry], collect() { this.set(gauges.logEvents()); } });
-  new Gauge({ name: 'tailor_log_bytes', help: 'Bytes used by the local store on disk', registers: [registry], collect() { this.set(gauges.logBytes()); } });
+  // Every worker process reads the same store, so across a cluster these are taken once, not summed.
+  new Gauge({ name: 'tailor_log_events', help: 'Events in the local log', aggregator: 'first', registers: [registry], collect() { this.set(gauges.logEvents()); } });
+  new Gauge({ name: 'tailor_log_bytes', help: 'Bytes used by the local store on disk', aggregator: 'first', registers: [registry], collect() { this.set(gauges.logBytes()); } });
+  if (gauges.sinkLag) registerSinkGauges(registry, gauges.sinkLag);
+  return metrics;
+}
+
+/** Sink lag and health gauges, read at scrape time from whoever runs the outbox. */
+export function registerSinkGauges(registry: Registry, sinkLag: () => ReadonlyArray<{ sink: string; lag: number; healthy: boolean }>): void {
   new Gauge({
     name: 'tailor_sink_lag_events',
     help: 'Events in the log not yet forwarded, per sink',
     labelNames: ['sink'],
     registers: [registry],
     collect() {
-      for (const { sink, lag } of gauges.sinkLag()) this.set({ sink }, lag);
+      for (const { sink, lag } of sinkLag()) this.set({ sink }, lag);
     },
   });
   new Gauge({
@@ -48,8 +56,7 @@ export function createCollectorMetrics(gauges: {
     labelNames: ['sink'],
     registers: [registry],
     collect() {
-      for (const { sink, healthy } of gauges.sinkLag()) this.set({ sink }, healthy ? 1 : 0);
+      for (const { sink, healthy } of sinkLag()) this.set({ sink }, healthy ? 1 : 0);
     },
   });
-  return metrics;
 }
