@@ -64,11 +64,16 @@ export default defineConfig({
       { ...shared, test: { name: 'core', environment: 'node', include: ['packages/core/src/**/*.test.ts', 'packages/core/test/**/*.test.ts'] } },
       {
         ...shared,
-        test: { name: 'browser', environment: 'happy-dom', include: ['packages/browser/src/**/*.test.ts', 'packages/browser/test/**/*.dom.test.ts'] },
+        test: {
+          name: 'browser',
+          environment: 'happy-dom',
+          setupFiles: ['packages/test-utils/src/fresh-indexeddb.ts'],
+          include: ['packages/browser/src/**/*.test.ts', 'packages/browser/test/**/*.dom.test.ts'],
+        },
       },
       ...(await browserReal()),
       { ...shared, test: { name: 'node', environment: 'node', include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts'] } },
-      { ...shared, test: { name: 'react', environment: 'happy-dom', include: ['packages/react/src/**/*.test.{ts,tsx}'] } },
+      { ...shared, test: { name: 'react', environment: 'happy-dom', setupFiles: ['packages/test-utils/src/fresh-indexeddb.ts'], include: ['packages/react/src/**/*.test.{ts,tsx}'] } },
       { ...shared, test: { name: 'repo', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000 } },
     ],
   },
