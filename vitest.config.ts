@@ -8,6 +8,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = [
   { find: /^@tailor\/core$/, replacement: here('packages/core/src/index.ts') },
   { find: /^@tailor\/browser$/, replacement: here('packages/browser/src/index.ts') },
+  { find: /^@tailor\/browser\/msgpack$/, replacement: here('packages/browser/src/msgpack.ts') },
   { find: /^@tailor\/node$/, replacement: here('packages/node/src/index.ts') },
   { find: /^@tailor\/react$/, replacement: here('packages/react/src/index.ts') },
   { find: /^@tailor\/test-utils$/, replacement: here('packages/test-utils/src/index.ts') },

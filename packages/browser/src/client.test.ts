@@ -1,91 +1,186 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEventValidator } from '@tailor/core';
 import { createFakePlatform, type FakePlatform } from '@tailor/test-utils';
-import { createTailor } from './client';
+import { createFakeLockManager } from '../../test-utils/src/fake-web-locks';
+import { createTailor, type TailorClient, type TailorOptions } from './client';
 
-function sentBatches(platform: FakePlatform) {
-  return platform.requests.map((request) => JSON.parse(request.body as string) as { batch: Array<Record<string, unknown>>; writeKey: string; sentAt: string });
-}
+type Batch = { batch: Array<Record<string, unknown>>; writeKey: string; sentAt: string };
+const bodies = (platform: FakePlatform) => platform.delivered.filter((r) => !r.keepalive).map((r) => JSON.parse(r.body as string) as Batch);
+const sentEvents = (platform: FakePlatform) => bodies(platform).flatMap((b) => b.batch);
 
 describe('createTailor', () => {
   let platform: FakePlatform;
+  const clients: TailorClient[] = [];
+  const make = (options: Partial<TailorOptions> = {}, on: FakePlatform = platform) => {
+    const client = createTailor({ writeKey: 'wk', endpoint: 'https://t.shop.example/', platform: on, flushInterval: 20, ...options });
+    clients.push(client as unknown as TailorClient);
+    return client;
+  };
   beforeEach(() => {
-    vi.useFakeTimers();
-    platform = createFakePlatform();
+    platform = createFakePlatform({ realClock: true });
+    Object.defineProperty(navigator, 'locks', { value: createFakeLockManager(), configurable: true });
+    localStorage.clear();
+    document.cookie = 'tlr_aid=; Max-Age=0; Path=/';
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
 
   it('explains a missing writeKey', () => {
     expect(() => createTailor({ writeKey: '' })).toThrow('[tailor] createTailor: "writeKey" is required');
   });
 
-  it('batches calls into one Segment batch that the contract accepts', async () => {
-    const tailor = createTailor({ writeKey: 'wk', endpoint: 'https://t.shop.example/', platform, flushAt: 3 });
+  it('persists, batches and sends Segment batches that the contract accepts', async () => {
+    const tailor = make();
     tailor.page('Home');
     tailor.track('Product Viewed', { product_id: 'p-1', price: 12.5, currency: 'EUR' });
     tailor.identify('u-1', { email: 'ada@example.com' });
-    await vi.waitFor(() => expect(platform.requests).toHaveLength(1));
+    await tailor.flush();
     const [request] = platform.requests;
     expect(request).toMatchObject({ url: 'https://t.shop.example/v1/batch', method: 'POST', headers: { 'content-type': 'application/json' } });
-    const [body] = sentBatches(platform);
-    expect(body?.writeKey).toBe('wk');
-    expect(body?.batch.map((e) => e.type)).toEqual(['page', 'track', 'identify']);
+    const events = sentEvents(platform);
+    expect(events.map((e) => e.type)).toEqual(['page', 'track', 'alias', 'identify']);
+    expect(bodies(platform)[0]?.writeKey).toBe('wk');
     const anonymousId = tailor.getAnonymousId();
-    expect(body?.batch.every((e) => e.anonymousId === anonymousId)).toBe(true);
-    expect(body?.batch[2]?.userId).toBe('u-1');
-    const result = createEventValidator().validateBatch(body?.batch ?? []);
-    expect(result.issues).toEqual([]);
+    expect(events.every((e) => e.anonymousId === anonymousId)).toBe(true);
+    expect(events[2]).toMatchObject({ type: 'alias', userId: 'u-1', previousId: anonymousId });
+    expect(events[3]).toMatchObject({ userId: 'u-1', context: { channel: 'web', consent: { categoryPreferences: { measurement: true } } } });
+    expect(createEventValidator().validateBatch(events).issues.map((i) => i.message)).toEqual([]);
+    expect(tailor.getSnapshot()).toMatchObject({ ready: true, durable: true, userId: 'u-1' });
   });
 
-  it('sends after flushInterval when fewer than flushAt events are queued', async () => {
-    const tailor = createTailor({ writeKey: 'wk', platform, flushInterval: 500 });
-    tailor.track('Cart Viewed', {});
-    await tailor.ready();
-    await vi.advanceTimersByTimeAsync(499);
-    expect(platform.requests).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.waitFor(() => expect(platform.requests).toHaveLength(1));
-  });
-
-  it('keeps events after a network error or a 5xx and sends them on the next flush', async () => {
-    const tailor = createTailor({ writeKey: 'wk', platform });
+  it('keeps events in IndexedDB across a reload when the collector is unreachable', async () => {
     platform.respondWith(new Error('offline'));
-    tailor.track('Cart Viewed', {});
-    await tailor.flush();
+    const first = make();
+    first.track('Cart Viewed', {});
+    first.track('Checkout Started', {});
+    await first.flush();
+    first.close();
+    expect(sentEvents(platform)).toEqual([]);
+    // A new page load: a new client over the same IndexedDB and the same anonymous id.
+    const online = createFakePlatform({ realClock: true });
+    const second = make({}, online);
+    await second.flush();
+    expect(sentEvents(online).map((e) => e.event)).toEqual(['Cart Viewed', 'Checkout Started']);
+    expect(second.getAnonymousId()).toBe(first.getAnonymousId());
+  });
+
+  it('sends once the flush interval passes, and backs off on 5xx honouring Retry-After', async () => {
+    const tailor = make({ flushInterval: 10 });
     platform.respondWith(503);
+    tailor.track('Cart Viewed', {});
+    await vi.waitFor(() => expect(platform.requests.length).toBeGreaterThanOrEqual(1));
+    const firstTry = platform.requests.length;
+    platform.respondWith(200);
+    await tailor.flush(); // still backing off: nothing new is sent
+    expect(platform.requests.length).toBe(firstTry);
+    await vi.waitFor(() => expect(sentEvents(platform).map((e) => e.event)).toEqual(['Cart Viewed']), { timeout: 4_000 });
+    expect(platform.requests.length).toBe(firstTry + 1);
+  });
+
+  it('drops events the collector refuses as invalid (400) instead of retrying them forever', async () => {
+    const tailor = make();
+    platform.respondWith(400);
+    tailor.track('Cart Viewed', {});
     await tailor.flush();
     platform.respondWith(200);
+    tailor.track('Cart Shared', {});
     await tailor.flush();
-    const batches = sentBatches(platform);
-    expect(batches).toHaveLength(3);
-    expect(new Set(batches.map((b) => b.batch[0]?.messageId)).size).toBe(1);
-    await tailor.flush();
-    expect(platform.requests).toHaveLength(3);
+    const attempts = platform.requests.flatMap((r) => (JSON.parse(r.body as string) as Batch).batch.map((e) => e.event));
+    expect(attempts).toEqual(['Cart Viewed', 'Cart Shared']);
   });
 
-  it('keeps the anonymous id across instances through storage, and reset() starts a new one', async () => {
-    const first = createTailor({ writeKey: 'wk', platform });
-    await first.ready();
-    const second = createTailor({ writeKey: 'wk', platform });
-    await second.ready();
-    expect(second.getAnonymousId()).toBe(first.getAnonymousId());
-    second.identify('u-9');
-    second.reset();
-    await second.flush();
-    expect(second.getUserId()).toBeUndefined();
-    expect(second.getAnonymousId()).not.toBe(first.getAnonymousId());
-    expect(await platform.storage.get('tailor.userId')).toBeUndefined();
-  });
-
-  it('alias sends the new userId and the previous id', async () => {
-    const tailor = createTailor({ writeKey: 'wk', platform });
-    await tailor.ready();
-    tailor.alias('u-2');
+  it('counts events dropped past the queue bound and reports them to the collector', async () => {
+    platform.respondWith(new Error('offline'));
+    const tailor = make({ queueLimits: { maxEvents: 3 } });
+    for (let i = 0; i < 5; i++) tailor.track('Product Viewed', { product_id: `p-${i}` });
+    await tailor.flush();
+    platform.respondWith(200);
     await vi.waitFor(async () => {
       await tailor.flush();
-      expect(platform.requests).toHaveLength(1);
-    });
-    const event = sentBatches(platform)[0]?.batch[0];
-    expect(event).toMatchObject({ type: 'alias', userId: 'u-2', previousId: tailor.getAnonymousId() });
+      expect(sentEvents(platform).length).toBeGreaterThan(0);
+    }, { timeout: 4_000 });
+    const events = sentEvents(platform);
+    expect(events.map((e) => e.event), JSON.stringify(platform.requests.length)).toContain('Tailor Events Dropped');
+    expect(events.filter((e) => e.event === 'Product Viewed').map((e) => (e.properties as { product_id: string }).product_id)).toEqual(['p-2', 'p-3', 'p-4']);
+    expect(events.find((e) => e.event === 'Tailor Events Dropped')).toMatchObject({ properties: { overflow: 2 } });
+  });
+
+  it('under default-deny sends and stores nothing until consent, then releases what was held', async () => {
+    const tailor = make({ consent: { mode: 'default-deny', tcf: false, gpc: false } });
+    tailor.track('Product Viewed', { product_id: 'p-1' });
+    await tailor.flush();
+    expect(platform.requests).toEqual([]);
+    expect(localStorage.length).toBe(0);
+    expect(document.cookie).not.toMatch(/tlr_aid=[^;]/);
+    expect(localStorage.getItem('tailor.anonymousId')).toBeNull();
+    expect(await indexedDB.databases()).toEqual([{ name: 'tailor:wk', version: 1 }]); // opened, but empty
+    tailor.consent({ measurement: true });
+    await tailor.flush();
+    const events = sentEvents(platform);
+    expect(events.map((e) => e.event)).toEqual(['Product Viewed', 'Consent Updated']);
+    expect(events[0]).toMatchObject({ context: { consent: { categoryPreferences: { measurement: true } } } });
+    expect(localStorage.getItem('tailor.anonymousId')).toBe(tailor.getAnonymousId());
+  });
+
+  it('drops events while measurement consent is refused', async () => {
+    const tailor = make({ consent: { mode: 'default-deny', tcf: false, gpc: false } });
+    tailor.consent({ measurement: false });
+    tailor.track('Product Viewed', { product_id: 'p-1' });
+    await tailor.flush();
+    expect(platform.requests).toEqual([]);
+  });
+
+  it('hashes email and phone traits on the device and strips denylisted keys', async () => {
+    const tailor = make({ pii: { hashEmail: true, hashPhone: true, defaultCountryCode: '44', denylist: ['password', /^card_/] } });
+    tailor.identify('u-1', { email: ' Ada@Example.com ', phone: '07700 900123', name: 'Ada', password: 'x' });
+    tailor.track('Payment Info Entered', { card_number: '4111', step: 2 } as never);
+    await tailor.flush();
+    const [, identify, track] = sentEvents(platform);
+    expect(identify?.traits).toEqual({ email: expect.stringMatching(/^[0-9a-f]{64}$/), phone: expect.stringMatching(/^[0-9a-f]{64}$/), name: 'Ada' });
+    expect(track?.properties).toEqual({ step: 2 });
+  });
+
+  it('keeps the ids across instances, and reset() starts over', async () => {
+    const first = make();
+    await first.ready();
+    first.identify('u-9');
+    const second = make();
+    expect(second.getAnonymousId()).toBe(first.getAnonymousId());
+    expect(second.getUserId()).toBe('u-9');
+    second.reset();
+    expect(second.getUserId()).toBeUndefined();
+    expect(second.getAnonymousId()).not.toBe(first.getAnonymousId());
+  });
+
+  it('sends one batch from one tab when two tabs track at once', async () => {
+    const tabA = make();
+    const tabB = make({}, platform);
+    await Promise.all([tabA.ready(), tabB.ready()]);
+    tabA.track('Product Viewed', { product_id: 'a' });
+    tabB.track('Product Viewed', { product_id: 'b' });
+    await tabB.flush();
+    await tabA.flush();
+    await vi.waitFor(() => expect(sentEvents(platform).length).toBe(2));
+    const ids = sentEvents(platform).map((e) => e.messageId);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('notifies subscribers when identity or consent changes', async () => {
+    const tailor = make();
+    const seen: string[] = [];
+    tailor.subscribe(() => seen.push(tailor.getSnapshot().userId ?? 'anonymous'));
+    tailor.identify('u-1');
+    tailor.consent({ advertising: false });
+    expect(seen).toEqual(['u-1', 'u-1']);
+  });
+
+  it('never throws into the page, whatever it is given', () => {
+    const tailor = make();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => tailor.track('Product Viewed', cyclic as never)).not.toThrow();
+    expect(() => tailor.track(undefined as never, undefined as never)).not.toThrow();
+    expect(() => tailor.identify(42 as never, 'x' as never)).not.toThrow();
   });
 });
