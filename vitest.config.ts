@@ -73,7 +73,16 @@ export default defineConfig({
         },
       },
       ...(await browserReal()),
-      { ...shared, test: { name: 'node', environment: 'node', include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts'] } },
+      {
+        ...shared,
+        test: {
+          name: 'node',
+          environment: 'node',
+          // *.e2e.test.ts drive Debian's Chromium from Node (playwright) against a real collector.
+          include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts', 'packages/*/test/**/*.e2e.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
       { ...shared, test: { name: 'react', environment: 'happy-dom', setupFiles: ['packages/test-utils/src/fresh-indexeddb.ts'], include: ['packages/react/src/**/*.test.{ts,tsx}'] } },
       { ...shared, test: { name: 'repo', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000 } },
     ],

@@ -141,6 +141,12 @@ describe('createTailor', () => {
     expect(track?.properties).toEqual({ step: 2 });
   });
 
+  it('ignores a cleared (empty) anonymous-id cookie or storage entry', () => {
+    document.cookie = 'tlr_aid=; Path=/';
+    localStorage.setItem('tailor.anonymousId', '');
+    expect(make().getAnonymousId()).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('keeps the ids across instances, and reset() starts over', async () => {
     const first = make();
     await first.ready();

@@ -127,6 +127,12 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
   let leader = false;
   let closed = false;
   let chain: Promise<void> | undefined;
+  /**
+   * This page's events not yet confirmed delivered, by messageId, for the synchronous send at pagehide
+   * (IndexedDB cannot be read then). Bounded: the queue, not this mirror, is what keeps events safe.
+   */
+  const recent = new Map<string, OutgoingEvent>();
+  const MAX_RECENT = 200;
   const cleanups: Array<() => void> = [];
 
   const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(`tailor:${options.writeKey}`);
@@ -148,6 +154,9 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
     endpoint,
     writeKey: options.writeKey,
     encoder,
+    onDelivered: (events) => {
+      for (const event of events) recent.delete(event.messageId);
+    },
     dropEvent: (drops) => build('track', { event: 'Tailor Events Dropped', properties: { ...drops, limitEvents: limits.maxEvents, limitBytes: limits.maxBytes } }, ids()),
   });
 
@@ -216,6 +225,8 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
       return;
     }
     buffer.push(event);
+    recent.set(event.messageId, event);
+    if (recent.size > MAX_RECENT) recent.delete(recent.keys().next().value as string);
     if (!writeScheduled) {
       writeScheduled = true;
       queueMicrotask(() => {
@@ -303,7 +314,9 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
   );
   cleanups.push(
     platform.lifecycle.onHidden(() => {
-      void sendOnUnload({ buffer: () => { const pending = buffer; buffer = []; return pending; }, queue: () => queue, leader: () => leader, persist, transport: platform.transport, url: endpoint + encoder.path, encoder, writeKey: options.writeKey, now, logger });
+      if (recent.size === 0) return;
+      sendOnUnload({ events: [...recent.values()], transport: platform.transport, url: endpoint + encoder.path, encoder, writeKey: options.writeKey, now, logger });
+      void persist();
     }),
   );
   cleanups.push(platform.lifecycle.onOnline(() => scheduleFlush(0)));

@@ -46,7 +46,7 @@ function storage(): Storage | undefined {
 
 function read(key: string): string | undefined {
   try {
-    return storage()?.getItem(key) ?? undefined;
+    return storage()?.getItem(key) || undefined;
   } catch {
     return undefined;
   }
@@ -65,7 +65,7 @@ function readCookie(name: string): string | undefined {
   if (typeof document === 'undefined') return undefined;
   for (const part of document.cookie.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return decodeURIComponent(rest.join('=')) || undefined; // a cleared cookie is `name=`
   }
   return undefined;
 }

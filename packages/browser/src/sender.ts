@@ -31,6 +31,8 @@ export interface SenderOptions {
   readonly maxBytes?: number;
   /** Backoff: first delay and cap, in ms. Defaults 1 s and 5 min. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Told which events the collector has answered for (stored, duplicate or refused). */
+  readonly onDelivered?: (events: readonly OutgoingEvent[]) => void;
   /** Makes the event that reports drops to the collector. */
   readonly dropEvent: (drops: Readonly<Record<string, number>>) => OutgoingEvent;
 }
@@ -124,6 +126,7 @@ export function createSender(options: SenderOptions): Sender {
       }
       // 2xx, 207 (mixed: the rest can never succeed), 400 and a single event refused as too large.
       await queue.remove(items.map((item) => item.id));
+      options.onDelivered?.(batch);
       drops = {};
       failures = 0;
       retryAt = 0;

@@ -1,16 +1,12 @@
 import type { Logger, OutgoingEvent, Transport } from '@tailor/core';
-import type { EventQueue } from './queue';
 import type { BodyEncoder } from './sender';
 
 /** fetch keepalive and sendBeacon share 64 KB in flight per page; leave room for anything else in flight. */
 export const UNLOAD_BUDGET_BYTES = 60_000;
 
 export interface UnloadContext {
-  /** Takes the events built but not yet persisted. */
-  readonly buffer: () => OutgoingEvent[];
-  readonly queue: () => EventQueue;
-  readonly leader: () => boolean;
-  readonly persist: () => Promise<void>;
+  /** Events of this page not yet confirmed delivered, oldest first (built, persisted or in flight). */
+  readonly events: readonly OutgoingEvent[];
   readonly transport: Transport;
   readonly url: string;
   readonly encoder: BodyEncoder;
@@ -20,40 +16,29 @@ export interface UnloadContext {
 }
 
 /**
- * The page is going away (pagehide, or hidden — the last moment a mobile browser promises). Events built
- * but not yet persisted are sent with `keepalive`; the tab that sends also sends the oldest persisted
- * events that fit the 64 KB budget. Persisted events stay in the queue until an answer is seen, so a
- * send the browser cuts off is retried on the next visit (and deduplicated by messageId at the collector).
+ * The page is going away (pagehide, or hidden — the last moment a mobile browser promises). Nothing
+ * asynchronous can be relied on now, so the request is started synchronously with `keepalive` from what
+ * this page holds in memory: the newest events that fit the 64 KB budget. They also stay in the durable
+ * queue, so a send the browser cuts off is retried on the next visit (the collector deduplicates by
+ * messageId). Returns the messageIds it tried to send.
  */
-export async function sendOnUnload(context: UnloadContext): Promise<void> {
+export function sendOnUnload(context: UnloadContext): string[] {
   try {
-    const fresh = context.buffer();
+    let batch = context.events.slice(-500);
     const sentAt = new Date(context.now()).toISOString();
-    const size = (events: readonly OutgoingEvent[]) => {
-      const body = context.encoder.encode(events, sentAt, context.writeKey);
-      return { body, bytes: typeof body === 'string' ? body.length * 3 : body.byteLength };
-    };
-    const items = context.leader() ? await context.queue().peek(500, UNLOAD_BUDGET_BYTES) : [];
-    let batch = [...fresh, ...items.map((item) => item.event)];
-    let encoded = size(batch);
-    while (encoded.bytes > UNLOAD_BUDGET_BYTES && batch.length > fresh.length) {
-      batch = batch.slice(0, Math.max(fresh.length, Math.floor(batch.length * 0.7)));
-      encoded = size(batch);
+    let body = context.encoder.encode(batch, sentAt, context.writeKey);
+    const size = () => (typeof body === 'string' ? body.length * 3 : body.byteLength);
+    while (size() > UNLOAD_BUDGET_BYTES && batch.length > 0) {
+      batch = batch.slice(Math.ceil(batch.length * 0.3)); // keep the newest: older ones are likelier persisted
+      body = context.encoder.encode(batch, sentAt, context.writeKey);
     }
-    // Fresh events that would not fit are persisted for the next visit instead.
-    if (encoded.bytes > UNLOAD_BUDGET_BYTES) {
-      await context.queue().push(fresh);
-      return;
-    }
-    if (batch.length === 0) return;
-    const sent = context.transport.send({ url: context.url, method: 'POST', headers: { 'content-type': context.encoder.contentType }, body: encoded.body, keepalive: true });
-    if (fresh.length > 0) void context.queue().push(fresh).catch(() => undefined);
-    const response = await sent;
-    if (response.status < 300 || response.status === 400) {
-      const sentIds = items.slice(0, batch.length - fresh.length).map((item) => item.id);
-      await context.queue().remove(sentIds);
-    }
+    if (batch.length === 0) return [];
+    context.transport
+      .send({ url: context.url, method: 'POST', headers: { 'content-type': context.encoder.contentType }, body, keepalive: true })
+      .catch((error: unknown) => context.logger.debug({ error }, 'tailor: unload delivery failed; events stay queued'));
+    return batch.map((event) => event.messageId);
   } catch (error) {
-    context.logger.debug({ error }, 'tailor: unload delivery failed; events stay queued for the next visit');
+    context.logger.debug({ error }, 'tailor: unload delivery failed; events stay queued');
+    return [];
   }
 }
