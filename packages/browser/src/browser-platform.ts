@@ -15,6 +15,12 @@ export function createBrowserPlatform(overrides: Partial<Platform> = {}): Platfo
     ids: { uuid: randomUuid },
     transport: {
       async send(request): Promise<TransportResponse> {
+        if (request.keepalive && typeof fetch !== 'function' && typeof navigator !== 'undefined' && navigator.sendBeacon) {
+          // Old browsers without fetch keepalive: a beacon is fire-and-forget, so "accepted" is all we learn.
+          const type = request.headers['content-type'] ?? 'text/plain';
+          const queued = navigator.sendBeacon(request.url, new Blob([(request.body ?? '') as BlobPart], { type }));
+          return { status: queued ? 202 : 0, header: () => null, text: async () => '' };
+        }
         const response = await fetch(request.url, {
           method: request.method,
           headers: request.headers,

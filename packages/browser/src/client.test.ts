@@ -181,6 +181,50 @@ describe('createTailor', () => {
     expect(seen).toEqual(['u-1', 'u-1']);
   });
 
+  it('starts a new session after 30 minutes without activity', async () => {
+    let now = Date.UTC(2026, 10, 24, 9, 0);
+    const clocked = { ...createFakePlatform(), clock: { now: () => now } };
+    const tailor = make({}, clocked as FakePlatform);
+    tailor.track('Cart Viewed', {});
+    now += 29 * 60_000;
+    tailor.track('Cart Viewed', {});
+    now += 31 * 60_000;
+    tailor.track('Cart Viewed', {});
+    await tailor.flush();
+    const sessions = clocked.delivered.flatMap((r) => (JSON.parse(r.body as string) as Batch).batch).map((e) => (e.context as { session: { id: string } }).session.id);
+    expect(sessions[0]).toBe(sessions[1]);
+    expect(sessions[2]).not.toBe(sessions[1]);
+  });
+
+  it('sends a page view on load and on each SPA navigation when autoPageViews is on', async () => {
+    const tailor = make({ autoPageViews: true });
+    history.pushState({}, '', '/shoes');
+    history.replaceState({}, '', '/shoes?color=red');
+    history.pushState({}, '', '/shoes?color=red'); // same URL: no new view
+    await tailor.flush();
+    const pages = sentEvents(platform).filter((e) => e.type === 'page');
+    expect(pages.map((e) => (e.context as { page: { path: string; search: string } }).page.path + (e.context as { page: { search: string } }).page.search)).toEqual(['/', '/shoes', '/shoes?color=red']);
+  });
+
+  it('applies consent from an IAB TCF v2 CMP', async () => {
+    const listeners: Array<(data: unknown, ok: boolean) => void> = [];
+    (window as unknown as { __tcfapi: unknown }).__tcfapi = (command: string, _version: number, callback: (data: unknown, ok: boolean) => void) => {
+      if (command === 'addEventListener') listeners.push(callback);
+    };
+    try {
+      const tailor = make({ consent: { mode: 'default-deny', gpc: false } });
+      tailor.track('Product Viewed', { product_id: 'p-1' });
+      const consents = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [i + 1, true]));
+      for (const listener of listeners) listener({ eventStatus: 'useractioncomplete', gdprApplies: true, tcString: 'CO-test', listenerId: 1, purpose: { consents } }, true);
+      await tailor.flush();
+      expect(tailor.getSnapshot().consent).toMatchObject({ source: 'tcf', purposes: { measurement: true, personalization: true, advertising: true } });
+      expect(sentEvents(platform).map((e) => e.event)).toEqual(['Product Viewed', 'Consent Updated']);
+      expect(sentEvents(platform)[0]).toMatchObject({ context: { consent: { source: 'tcf', tcString: 'CO-test' } } });
+    } finally {
+      delete (window as unknown as { __tcfapi?: unknown }).__tcfapi;
+    }
+  });
+
   it('never throws into the page, whatever it is given', () => {
     const tailor = make();
     const cyclic: Record<string, unknown> = {};
