@@ -246,7 +246,7 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
         ...(page ? { page } : {}),
         ...(typeof navigator === 'undefined' ? {} : { locale: navigator.language }),
         session: { id: session.id, startedAt: new Date(session.startedAt).toISOString() },
-        consent: toContextConsent(consent.get()),
+        consent: consentContext,
         ...call?.context,
       };
       const identityNow = as ? { ...ids(), userId: as.userId } : ids();
@@ -269,7 +269,10 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
     }
   }
 
+  /** Rebuilt only when consent changes: every event shares it. */
+  let consentContext = toContextConsent(consent.get());
   consent.subscribe((state, previous) => {
+    consentContext = toContextConsent(state);
     identity.setPersist(mayPersist(state));
     if (state.purposes.measurement) {
       if (!previous.purposes.measurement) {

@@ -84,6 +84,7 @@ export function createIdentity(options: IdentityOptions, uuid: () => string, per
   let anonymous = readCookie(cookie) ?? read(KEY_ANON) ?? uuid();
   let user = read(KEY_USER);
   let session: Session | undefined;
+  let savedActivity = 0;
   try {
     const stored = read(KEY_SESSION);
     session = stored === undefined ? undefined : (JSON.parse(stored) as Session);
@@ -108,10 +109,15 @@ export function createIdentity(options: IdentityOptions, uuid: () => string, per
       save();
     },
     touch(now) {
+      const previous = session;
       if (session === undefined || now - session.lastActivity > timeout || typeof session.id !== 'string') {
         session = { id: uuid(), startedAt: now, lastActivity: now };
       } else session = { ...session, lastActivity: now };
-      if (persist) write(KEY_SESSION, JSON.stringify(session));
+      // localStorage writes are synchronous: on a hot path, write a new session at once and activity at most every 10 s.
+      if (persist && (previous?.id !== session.id || now - savedActivity > 10_000)) {
+        savedActivity = now;
+        write(KEY_SESSION, JSON.stringify(session));
+      }
       return session;
     },
     reset() {
