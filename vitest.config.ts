@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
-import { CHROMIUM_PATH, chromiumGap, servicesRequired } from './packages/test-utils/src/services.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumGap, servicesRequired } from './packages/test-utils/src/services.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -36,18 +36,7 @@ async function browserReal(): Promise<TestProjectInlineConfiguration[]> {
           headless: true,
           screenshotFailures: false,
           provider: playwright({
-            launchOptions: {
-              executablePath: CHROMIUM_PATH,
-              args: [
-                '--no-sandbox',
-                '--disable-gpu',
-                '--disable-background-networking',
-                '--disable-quic',
-                '--no-first-run',
-                '--disable-component-update',
-                '--disable-sync',
-              ],
-            },
+            launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] },
           }),
           instances: [{ browser: 'chromium' }],
         },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright';
-import { CHROMIUM_PATH } from '../../test-utils/src/services';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test-utils/src/services';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -51,6 +51,6 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [...CHROMIUM_ARGS],
   });
 }

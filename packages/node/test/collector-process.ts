@@ -1,48 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnListening, type ListeningProcess } from '../../test-utils/src/spawn-listening';
 
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export interface CollectorProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Everything the process wrote to stderr so far (for failure messages). */
-  stderr(): string;
-}
+export type CollectorProcess = ListeningProcess;
 
 /**
  * Starts `tailor collector` as a real child process from the TypeScript sources and resolves once it
  * says it is listening. Rejects with its output if it exits first or does not start in time.
  */
 export function spawnCollector(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'collector', '--log-level', 'warn', ...args], {
+  return spawnListening(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'collector', '--log-level', 'warn', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },
     // Its own process group, so a test can SIGKILL a primary together with its workers.
     detached: options.detached ?? false,
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`collector did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`));
-    }, options.timeoutMs ?? 20_000);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] as string, stderr: () => output });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`collector exited (${code ?? signal}) before listening:\n${output}`));
-    });
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }
 

@@ -11,6 +11,19 @@ export function servicesRequired(): boolean {
 }
 
 export const CHROMIUM_PATH = process.env.TAILOR_CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Flags for Debian's Chromium here: run as root without a sandbox or GPU, and make no background
+ * connections (this machine's network is closed; Chromium would otherwise try Google's hosts at start).
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
 export const NATS_HOST = process.env.TAILOR_NATS_HOST ?? '127.0.0.1';
 export const NATS_PORT = Number(process.env.TAILOR_NATS_PORT ?? 4222);
 
