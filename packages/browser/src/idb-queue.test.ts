@@ -16,7 +16,7 @@ describe('openIdbQueue', () => {
     const c = await openIdbQueue('q');
     const items = (await c?.peek(2, 1e9)) ?? [];
     expect(items.map((i) => i.event.messageId)).toEqual(['m-1', 'm-2']);
-    await c?.remove(items.map((i) => i.id));
+    await c?.remove(items);
     expect(await c?.count()).toBe(1);
   });
 

@@ -53,12 +53,14 @@ export async function openIdbQueue(name: string, limits: QueueLimits = DEFAULT_Q
       let left = quotaEvictions;
       drops.quota = (drops.quota ?? 0) + (await evict(events, state, () => left-- > 0));
     }
-    for (const event of batch) {
+    // All adds are issued at once and awaited together: one round trip per persist, not one per event.
+    const adds = batch.map((event) => {
       const bytes = eventBytes(event);
-      await events.add({ event, bytes });
       state.count++;
       state.bytes += bytes;
-    }
+      return events.add({ event, bytes });
+    });
+    await Promise.all(adds);
     const overflow = await evict(events, state, () => state.count > limits.maxEvents || (state.bytes > limits.maxBytes && state.count > 1));
     if (overflow > 0) drops.overflow = (drops.overflow ?? 0) + overflow;
     if (overflow > 0 || quotaEvictions > 0) await meta.put(drops, DROPS);
@@ -78,28 +80,22 @@ export async function openIdbQueue(name: string, limits: QueueLimits = DEFAULT_Q
       }
     },
     async peek(maxCount, maxBytes) {
-      const rows: QueuedEvent[] = [];
-      let size = 0;
-      const tx = db.transaction(EVENTS, 'readonly');
-      for (let cursor = await tx.store.openCursor(); cursor; cursor = await cursor.continue()) {
-        const row = cursor.value as Row;
-        rows.push({ id: row.id, event: row.event, bytes: row.bytes });
-        size += row.bytes;
-        if (rows.length >= maxCount || size > maxBytes) break;
-      }
+      const rows = (await db.getAll(EVENTS, undefined, Math.min(maxCount, 0xffffffff))) as Row[];
       return takeWithin(rows, maxCount, maxBytes);
     },
-    async remove(ids) {
+    async remove(items) {
+      if (items.length === 0) return;
       const tx = db.transaction([EVENTS, META], 'readwrite');
       const events = tx.objectStore(EVENTS);
-      let bytes = Number((await tx.objectStore(META).get(BYTES)) ?? 0);
-      for (const id of ids) {
-        const row = (await events.get(id)) as Row | undefined;
-        if (row === undefined) continue; // another tab's flush already removed it
-        bytes -= row.bytes;
-        await events.delete(id);
-      }
-      await tx.objectStore(META).put(Math.max(0, bytes), BYTES);
+      const meta = tx.objectStore(META);
+      const ids = items.map((item) => item.id).sort((a, b) => a - b);
+      const first = ids[0] as number;
+      const last = ids[ids.length - 1] as number;
+      // A batch is a run of consecutive keys: one range delete instead of one request per event.
+      const deletes = last - first + 1 === ids.length ? [events.delete(IDBKeyRange.bound(first, last))] : ids.map((id) => events.delete(id));
+      const removedBytes = items.reduce((sum, item) => sum + item.bytes, 0);
+      const bytes = Number((await meta.get(BYTES)) ?? 0);
+      await Promise.all([...deletes, meta.put(Math.max(0, bytes - removedBytes), BYTES)]);
       await tx.done;
     },
     count: () => db.count(EVENTS),

@@ -30,7 +30,8 @@ export interface EventQueue {
   push(events: readonly OutgoingEvent[]): Promise<void>;
   /** The oldest events, up to `maxCount` events and `maxBytes` bytes (always at least one if any). */
   peek(maxCount: number, maxBytes: number): Promise<QueuedEvent[]>;
-  remove(ids: readonly number[]): Promise<void>;
+  /** Removes delivered events (as peeked: the sizes keep the byte total without reading them back). */
+  remove(items: readonly QueuedEvent[]): Promise<void>;
   count(): Promise<number>;
   /** Events dropped since the last call, by reason; resets the counters. */
   takeDrops(): Promise<Partial<Record<DropReason, number>>>;
@@ -66,8 +67,8 @@ export function createMemoryQueue(limits: QueueLimits = DEFAULT_QUEUE_LIMITS): E
     async peek(maxCount, maxBytes) {
       return takeWithin(items, maxCount, maxBytes);
     },
-    async remove(ids) {
-      const gone = new Set(ids);
+    async remove(removed) {
+      const gone = new Set(removed.map((item) => item.id));
       items = items.filter((item) => {
         if (!gone.has(item.id)) return true;
         bytes -= item.bytes;

@@ -125,7 +125,7 @@ export function createSender(options: SenderOptions): Sender {
         continue;
       }
       // 2xx, 207 (mixed: the rest can never succeed), 400 and a single event refused as too large.
-      await queue.remove(items.map((item) => item.id));
+      await queue.remove(items);
       options.onDelivered?.(batch);
       drops = {};
       failures = 0;
