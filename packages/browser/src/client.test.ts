@@ -114,7 +114,7 @@ describe('createTailor', () => {
     expect(localStorage.length).toBe(0);
     expect(document.cookie).not.toMatch(/tlr_aid=[^;]/);
     expect(localStorage.getItem('tailor.anonymousId')).toBeNull();
-    expect(await indexedDB.databases()).toEqual([{ name: 'tailor:wk', version: 1 }]); // opened, but empty
+    expect((await indexedDB.databases()).map((d) => d.name)).toEqual(['tailor:wk']); // opened, but empty
     tailor.consent({ measurement: true });
     await tailor.flush();
     const events = sentEvents(platform);

@@ -25,7 +25,7 @@ describe('browser body encoders against the collector', () => {
   ])('%s is stored as sent', async (_name, encoder) => {
     const batch = [build('track', { event: `Encoded ${encoder.path}`, properties: { product_id: 'p-1', price: 9.5 } }, { anonymousId: 'a-1' })];
     const body = encoder.encode(batch, new Date().toISOString(), WRITE_KEY);
-    const response = await fetch(collector.url + encoder.path, { method: 'POST', headers: { 'content-type': encoder.contentType }, body });
+    const response = await fetch(collector.url + encoder.path, { method: 'POST', headers: { 'content-type': encoder.contentType }, body: typeof body === 'string' ? body : Buffer.from(body) });
     expect(response.status).toBe(200);
     const stored = [...collector.store.scan()].find((e) => e.event.messageId === batch[0]?.messageId);
     expect(stored?.event).toMatchObject({ event: `Encoded ${encoder.path}`, properties: { product_id: 'p-1', price: 9.5 }, anonymousId: 'a-1' });
