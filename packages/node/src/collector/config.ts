@@ -25,6 +25,11 @@ export const sourceConfigSchema = z.strictObject({
   allowedOrigins: z.array(z.string().regex(ORIGIN, 'origins look like "https://shop.example", "https://*.shop.example" or "*"')).default(['*']),
   /** Token bucket per source: sustained requests per second and burst size (default 10,000/s, burst 20,000). */
   rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().positive() }).default({ perSecond: 10_000, burst: 20_000 }),
+  /**
+   * Require requests made with a secret key to carry an `x-tailor-signature` HMAC of the body (POS gateways,
+   * backends): a tampered or replayed batch is refused. A signature that is present is always checked.
+   */
+  requireSignature: z.boolean().default(false),
   /** Path of a module whose default export is a tracking plan (`defineTrackingPlan(...)`); default: the retail catalog. */
   plan: z.string().optional(),
 }).refine((source) => source.writeKeys.length + source.secretKeys.length > 0, { message: 'a source needs at least one write key or secret key', path: ['writeKeys'] });

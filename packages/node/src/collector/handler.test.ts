@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -14,12 +15,19 @@ import { createRateLimiter } from './rate-limit';
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const WEB_KEY = 'wk_web_0123456789';
 const POS_KEY = 'wk_pos_0123456789';
+const TILL_SECRET = 'sk_till_0123456789abcdefghijklmn';
+
+/** The signature scheme, written out independently of the client's helper so each checks the other. */
+function sign(secret: string, body: string, t: number): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex')}`;
+}
 
 function setup(overrides: Partial<CollectorConfigInput> = {}, extra: { overloaded?: () => number | undefined; plan?: ReturnType<typeof defineTrackingPlan> } = {}) {
   const config = parseCollectorConfig({
     sources: [
       { id: 'web', writeKeys: [WEB_KEY], allowedOrigins: ['https://shop.example', 'https://*.shop.example'] },
       { id: 'pos', writeKeys: [POS_KEY], secretKeys: ['sk_pos_0123456789abcdefghijklmn'], rateLimit: { perSecond: 1, burst: 2 } },
+      { id: 'till', secretKeys: [TILL_SECRET], requireSignature: true },
     ],
     ...overrides,
   });
@@ -234,6 +242,35 @@ describe('collector handler: auth, tenancy and limits', () => {
     const { fetch, stored } = setup({ anonymizeIp: true });
     await fetch(post('/v1/batch', { batch: [track('ip-1'), track('ip-2', { context: { ip: '2001:db8:85a3::8a2e:370:7334' } })] }, { 'x-write-key': WEB_KEY }));
     expect(stored().map((e) => e.event.context?.ip)).toEqual(['203.0.113.0', '2001:db8:85a3::']);
+  });
+});
+
+describe('collector handler: signed requests (POS gateways)', () => {
+  const body = JSON.stringify({ batch: [track('sig-1')] });
+  const send = (fetch: (r: Request) => Promise<Response>, headers: Record<string, string>, text = body) =>
+    fetch(post('/v1/batch', text, { authorization: `Bearer ${TILL_SECRET}`, ...headers }));
+
+  it('accepts a correct signature, once', async () => {
+    const { fetch, stored } = setup();
+    const signature = sign(TILL_SECRET, body, NOW);
+    expect((await send(fetch, { 'x-tailor-signature': signature })).status).toBe(200);
+    expect(stored('till')).toHaveLength(1);
+    const replay = await send(fetch, { 'x-tailor-signature': signature });
+    expect(replay.status).toBe(401);
+    expect((await replay.json()).message).toMatch(/replay/);
+  });
+
+  it('refuses a tampered body, a wrong secret, a stale or a missing signature with 401', async () => {
+    const { fetch, stored } = setup();
+    const tampered = await send(fetch, { 'x-tailor-signature': sign(TILL_SECRET, body, NOW) }, body.replace('sig-1', 'sig-2'));
+    expect(tampered.status).toBe(401);
+    expect((await tampered.json()).error).toBe('bad_signature');
+    expect((await send(fetch, { 'x-tailor-signature': sign('sk_someone_else_0123456789abc', body, NOW) })).status).toBe(401);
+    expect((await send(fetch, { 'x-tailor-signature': sign(TILL_SECRET, body, NOW - 301_000) })).status).toBe(401);
+    const missing = await send(fetch, {});
+    expect(missing.status).toBe(401);
+    expect((await missing.json()).message).toMatch(/requires an x-tailor-signature/);
+    expect(stored('till')).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { checkBatchLimits, type EventIssue, type EventType, type EventValidator } from '@tailor/core';
 import type { Logger } from '@tailor/core';
+import { verifySignature } from '../client/signature';
 import { keyFromHeaders, type Credentials, type KeyRing } from './auth';
 import type { CollectorConfig } from './config';
 import { decodeBody } from './decode';
@@ -42,6 +43,9 @@ export interface HandlerDeps {
   readonly metricsText?: () => Promise<string>;
 }
 
+/** How old a signed request may be (and how long its signature is remembered against replay). */
+const SIGNATURE_TOLERANCE_MS = 300_000;
+const MAX_SEEN_SIGNATURES = 200_000;
 /** The most issues one response lists; the counts are always complete. */
 const MAX_ISSUES_IN_RESPONSE = 100;
 const INGEST_ROUTES: Readonly<Record<string, EventType | 'batch'>> = {
@@ -103,6 +107,11 @@ export function createHandler(deps: HandlerDeps): Handler {
       if (limited) return limited;
     }
     const source = credentials.source;
+    const signatureProblem = checkSignature(request, credentials, headerKey, started);
+    if (signatureProblem !== undefined) {
+      metrics.rejected.inc({ source: source.id, reason: 'bad_signature' });
+      return problem(401, 'bad_signature', signatureProblem);
+    }
     const cors = corsHeaders(origin, source.allowedOrigins);
     if (origin !== undefined && cors['access-control-allow-origin'] === undefined) {
       return problem(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"; add it to the source's allowedOrigins`);
@@ -184,6 +193,28 @@ export function createHandler(deps: HandlerDeps): Handler {
     );
   }
 
+  /** Signatures seen within the tolerance window: the same signed request twice is a replay. */
+  const seenSignatures = new Map<string, number>();
+
+  function checkSignature(request: CollectorRequest, credentials: Credentials, key: string | undefined, now: number): string | undefined {
+    const header = request.header('x-tailor-signature');
+    if (header === undefined) {
+      return credentials.secret && credentials.source.requireSignature
+        ? `source "${credentials.source.id}" requires an x-tailor-signature header (HMAC-SHA256 of the body with the secret key)`
+        : undefined;
+    }
+    if (!credentials.secret || key === undefined) return 'signed requests must authenticate with the secret key in a header (Basic or Bearer)';
+    const verdict = verifySignature(key, header, request.body, now, SIGNATURE_TOLERANCE_MS);
+    if (!verdict.ok) return `the request signature is not valid: ${verdict.reason}`;
+    for (const [seen, at] of seenSignatures) {
+      if (now - at <= SIGNATURE_TOLERANCE_MS) break; // insertion order is time order
+      seenSignatures.delete(seen);
+    }
+    if (seenSignatures.has(header)) return 'this signed request was already received (replay)';
+    if (seenSignatures.size < MAX_SEEN_SIGNATURES) seenSignatures.set(header, now);
+    return undefined;
+  }
+
   function rateLimit(credentials: Credentials): CollectorResponse | undefined {
     const source = credentials.source;
     const waitMs = deps.limiter.take(source.id, deps.now());
@@ -253,7 +284,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       headers: {
         ...cors,
         'access-control-allow-methods': 'POST, GET, OPTIONS',
-        'access-control-allow-headers': 'authorization, content-type, content-encoding, x-write-key',
+        'access-control-allow-headers': 'authorization, content-type, content-encoding, x-write-key, x-tailor-signature',
         'access-control-max-age': '86400',
       },
       body: '',
