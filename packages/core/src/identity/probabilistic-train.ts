@@ -1,0 +1,216 @@
+import type { RandomSource } from '../platform';
+import type { BlockingRule } from './probabilistic-blocking';
+import type { Comparison } from './probabilistic-comparisons';
+import { MIN_PROBABILITY, PatternCounts, initialM, runEm, type EmResult } from './probabilistic-em';
+import { createSeededRandom, randomInt } from './probabilistic-random';
+
+export interface TrainOptions {
+  /** Seed of the PRNG used to draw random pairs. Default 1. Ignored when `random` is given. */
+  readonly seed?: number;
+  readonly random?: RandomSource;
+  /** Random pairs drawn to estimate u (all pairs when there are fewer). Default 1,000,000. */
+  readonly uSamplePairs?: number;
+  readonly maxIterations?: number;
+  readonly tolerance?: number;
+  /** Share of true matching pairs the blocking rules are assumed to find, used to scale λ. Default 1. */
+  readonly blockingRecall?: number;
+  /**
+   * Rounds that take the expected true matches out of the random-pair sample before u is final (see
+   * {@link estimateParameters}). 0 keeps the raw sample frequencies, as Splink does. Default 3.
+   */
+  readonly uCorrectionRounds?: number;
+}
+
+/** What one EM session (the pairs of one blocking rule) found. */
+export interface TrainingSession {
+  readonly rule: string;
+  readonly pairs: number;
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** Share of this rule's pairs that match. */
+  readonly lambda: number;
+  /** Comparisons whose m this session estimated (the others read the blocked fields, or were all null). */
+  readonly estimated: readonly string[];
+}
+
+/** What the index holds, seen by slot number, and how to compare two slots. */
+export interface TrainingData {
+  readonly comparisons: readonly Comparison[];
+  readonly rules: readonly BlockingRule[];
+  /** Slots of the records to learn from. */
+  readonly slots: readonly number[];
+  /** Writes the level of every comparison for two slots (−1 where null) into `gamma`. */
+  fillLevels(a: number, b: number, gamma: Int8Array): void;
+  /** The (not oversized) blocks of one rule. */
+  blocksOf(rule: number): Iterable<readonly number[]>;
+  /** Adds the slots that share any block with `slot` to `out`. */
+  candidatesOf(slot: number, out: Set<number>): void;
+  /** m to keep for a comparison no session could estimate. */
+  readonly fallbackM: readonly (readonly number[])[];
+  /** u to keep for a comparison that was null on every sampled pair. */
+  readonly fallbackU: readonly (readonly number[])[];
+}
+
+export interface EstimatedParameters {
+  readonly m: number[][];
+  readonly u: number[][];
+  readonly matchesPerRecord: number;
+  readonly lambda: number;
+  readonly blockedLambda: number;
+  readonly blockedPairs: number;
+  readonly uPairs: number;
+  readonly sessions: TrainingSession[];
+}
+
+/**
+ * Estimates m, u and λ as Splink does, plus one correction:
+ * - u: level frequencies over random pairs (all pairs when there are few);
+ * - m: EM over the candidate pairs of each blocking rule with `train !== false`, u fixed, ignoring the
+ *   comparisons that read the rule's fields (they agree by construction there); each comparison's m is
+ *   the mean over the sessions that estimated it;
+ * - λ: EM over all distinct candidate pairs with m and u fixed; expected matches ÷ blocking recall give
+ *   the expected matches per record, and λ = that ÷ (n − 1);
+ * - the correction: random pairs include true matches (one in ~n/3 here), which is most of what an
+ *   identifier's "exact" level shows in the sample, so u of that level is overstated by as much as its
+ *   real value. The sample is a mixture, freq = λ_k·m + (1 − λ_k)·u, so u is re-derived as
+ *   (freq − λ_k·m) / (1 − λ_k), floored at half a pair, and m and λ are estimated again, a few rounds.
+ *   λ_k is the share of matches among the pairs where comparison k is not null (from the same EM).
+ */
+export function estimateParameters(data: TrainingData, options: TrainOptions = {}): EstimatedParameters {
+  const { comparisons, slots } = data;
+  const width = comparisons.length;
+  const n = slots.length;
+  const random = options.random ?? createSeededRandom(options.seed ?? 1);
+  const levelCounts = comparisons.map((comparison) => comparison.levels.length);
+  const gamma = new Int8Array(width);
+
+  // Random-pair level frequencies.
+  const counts = levelCounts.map((levels) => new Float64Array(levels));
+  const totals = new Float64Array(width);
+  const countPair = (a: number, b: number) => {
+    data.fillLevels(a, b, gamma);
+    for (let k = 0; k < width; k++) {
+      const level = gamma[k] as number;
+      if (level < 0) continue;
+      (counts[k] as Float64Array)[level] = ((counts[k] as Float64Array)[level] as number) + 1;
+      totals[k] = (totals[k] as number) + 1;
+    }
+  };
+  const allPairs = (n * (n - 1)) / 2;
+  const wanted = options.uSamplePairs ?? 1_000_000;
+  let uPairs = 0;
+  if (allPairs <= wanted) {
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) countPair(slots[i] as number, slots[j] as number);
+    uPairs = allPairs;
+  } else {
+    for (; uPairs < wanted; uPairs++) {
+      const i = randomInt(random, n);
+      let j = randomInt(random, n - 1);
+      if (j >= i) j++;
+      countPair(slots[i] as number, slots[j] as number);
+    }
+  }
+  const floors = levelCounts.map((_, k) => Math.max(MIN_PROBABILITY, 0.5 / Math.max(1, totals[k] as number)));
+  const sampled = levelCounts.map((levels, k) => {
+    const total = totals[k] as number;
+    if (total === 0) return [...(data.fallbackU[k] as number[])];
+    return Array.from({ length: levels }, (_, l) => ((counts[k] as Float64Array)[l] as number) / total);
+  });
+
+  // Pattern counts of each training rule's pairs, and of all distinct candidate pairs; built once.
+  const trainingRules = data.rules.flatMap((rule, r) => (rule.train === false ? [] : [{ rule, r }]));
+  const sessionPatterns = trainingRules.map(({ rule, r }) => {
+    const patterns = new PatternCounts(levelCounts);
+    for (const block of data.blocksOf(r)) {
+      for (let i = 0; i < block.length; i++) {
+        for (let j = i + 1; j < block.length; j++) {
+          data.fillLevels(block[i] as number, block[j] as number, gamma);
+          patterns.add(gamma);
+        }
+      }
+    }
+    return {
+      rule,
+      pairs: patterns.pairs,
+      entries: patterns.entries(),
+      active: comparisons.map((comparison) => !comparison.fields.some((field) => rule.fields.includes(field))),
+    };
+  });
+  const union = new PatternCounts(levelCounts);
+  const found = new Set<number>();
+  for (const slot of slots) {
+    found.clear();
+    data.candidatesOf(slot, found);
+    for (const other of found) {
+      if (other <= slot) continue;
+      data.fillLevels(slot, other, gamma);
+      union.add(gamma);
+    }
+  }
+  const unionEntries = union.entries();
+
+  const emOptions = {
+    ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+    ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
+  };
+  const startM = comparisons.map((comparison) => initialM(comparison.levels.length));
+  const recall = Math.min(1, Math.max(1e-3, options.blockingRecall ?? 1));
+  const rounds = 1 + Math.max(0, Math.floor(options.uCorrectionRounds ?? 3));
+  let u = sampled.map((levels, k) => levels.map((p) => Math.max(floors[k] as number, p)));
+  let m: number[][] = startM;
+  let results: EmResult[] = [];
+  let overall: EmResult | undefined;
+  let matchesPerRecord = 1;
+  let lambda = 0;
+  // Per comparison, the share of matches among all pairs where it is not null: records that carry a
+  // loyalty number are members, who have more records, so their pairs match more often than λ says.
+  let lambdas: number[] = comparisons.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) u = correctU(sampled, m, lambdas, floors);
+    const currentU = u;
+    results = sessionPatterns.map((session) => runEm(session.entries, startM, currentU, 0.5, { ...emOptions, active: session.active }));
+    m = startM.map((_, k) => {
+      const estimates = results.filter((result) => result.estimated[k]).map((result) => result.m[k] as number[]);
+      if (estimates.length === 0) return [...(data.fallbackM[k] as number[])];
+      return estimates.reduce((sum, levels) => sum.map((value, l) => value + (levels[l] as number))).map((value) => value / estimates.length);
+    });
+    overall = runEm(unionEntries, m, u, 0.1, { ...emOptions, lambdaOnly: true });
+    matchesPerRecord = n === 0 ? 1 : Math.max(1e-9, (2 * overall.expectedMatches) / n / recall);
+    lambda = Math.min(0.5, matchesPerRecord / Math.max(1, n - 1));
+    const expectedNonNull = overall.expectedNonNull;
+    lambdas = comparisons.map((_, k) => {
+      const nonNullPairs = ((totals[k] as number) / Math.max(1, uPairs)) * allPairs;
+      return nonNullPairs <= 0 ? 0 : Math.min(0.5, (expectedNonNull[k] as number) / recall / nonNullPairs);
+    });
+  }
+  return {
+    m,
+    u,
+    matchesPerRecord,
+    lambda,
+    blockedLambda: overall?.lambda ?? 0,
+    blockedPairs: union.pairs,
+    uPairs,
+    sessions: sessionPatterns.map((session, i) => {
+      const result = results[i] as EmResult;
+      return {
+        rule: session.rule.name,
+        pairs: session.pairs,
+        iterations: result.iterations,
+        converged: result.converged,
+        lambda: result.lambda,
+        estimated: comparisons.filter((_, k) => result.estimated[k]).map((comparison) => comparison.name),
+      };
+    }),
+  };
+}
+
+/** u from the random-pair mixture: (freq − λ_k·m) / (1 − λ_k), floored, renormalized. */
+function correctU(sampled: readonly (readonly number[])[], m: readonly (readonly number[])[], lambdas: readonly number[], floors: readonly number[]): number[][] {
+  return sampled.map((levels, k) => {
+    const lambda = lambdas[k] as number;
+    const raw = levels.map((freq, l) => Math.max(floors[k] as number, (freq - lambda * ((m[k] as number[])[l] as number)) / (1 - lambda)));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    return raw.map((value) => value / sum);
+  });
+}

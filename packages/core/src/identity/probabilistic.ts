@@ -1,0 +1,603 @@
+import { TailorError } from '../errors';
+import { canonicalFirstName, normalizeName, soundex } from './compare';
+import { BlockingIndex, dobSurnameBlock, emailBlock, emailLocalPartBlock, exactBlock, firstNameSoundexBlock, fullNameBlock, namePostcodeBlock, phoneBlock, type BlockingRule, type OversizedBlock } from './probabilistic-blocking';
+import {
+  contactComparison,
+  dateOfBirthComparison,
+  emailComparison,
+  exactComparison,
+  nameComparison,
+  GENERIC_IDENTIFIER_RECORDS,
+  type Comparison,
+  type IdentityRecord,
+  type RecordFields,
+} from './probabilistic-comparisons';
+import { MIN_PROBABILITY, initialM, initialU } from './probabilistic-em';
+import { estimateParameters, type TrainingSession, type TrainOptions } from './probabilistic-train';
+
+/** Where a match probability falls against the matcher's thresholds. */
+export type MatchDecision = 'link' | 'review' | 'distinct';
+
+/** m and u of every level of every comparison, plus the prior: what {@link Matcher.train} learns. JSON-safe. */
+export interface MatcherParameters {
+  readonly comparisons: readonly {
+    readonly name: string;
+    readonly levels: readonly string[];
+    readonly m: readonly number[];
+    readonly u: readonly number[];
+  }[];
+  /**
+   * Expected true matches of one record among all the others. The prior λ (probability that two random
+   * records match) is this ÷ (population − 1), so it stays right as the population grows.
+   */
+  readonly matchesPerRecord: number;
+}
+
+export interface MatcherConfig {
+  readonly comparisons: readonly Comparison[];
+  readonly blocking: readonly BlockingRule[];
+  /** A block with more records than this is dropped and reported (a generic value). Default 100. */
+  readonly maxBlockSize?: number;
+  /** Match probability at or above which a pair is linked. Default 0.99. */
+  readonly linkThreshold?: number;
+  /** Match probability at or above which a pair is sent to review. Default 0.8. */
+  readonly reviewThreshold?: number;
+  /** Parameters from an earlier {@link Matcher.getParameters}; otherwise call {@link Matcher.train}. */
+  readonly parameters?: MatcherParameters;
+  /** Comparisons whose agreements are not independent among non-matches. Default none. */
+  readonly correlatedGroups?: readonly CorrelatedGroup[];
+  /**
+   * A key that tells people apart (the sound of the first name). With it, the term frequency of an
+   * identifier (a comparison with `genericAbove`) counts only carriers with a different key than the
+   * value's first carrier: one shopper's six records with her loyalty number make it no more common,
+   * six shoppers' receipts with a store's email do. Without it, expected duplicates are subtracted.
+   */
+  readonly personKey?: (fields: RecordFields) => string | undefined;
+}
+
+/**
+ * Comparisons that agree together among non-matches, so their evidence must not be added up: a household
+ * shares a surname, an address, a phone and a tablet. In a group only the largest positive contribution
+ * counts (disagreements all count), unless another comparison is at one of the given levels: family
+ * members do not share a first name, so two records that do are no longer explained by one household,
+ * and the group counts in full again. EM is unaffected (it trains on rules chosen to avoid such pairs).
+ *
+ * @example
+ * { comparisons: ['lastName', 'contact'], unless: { comparison: 'firstName', levels: ['exact'] } }
+ */
+export interface CorrelatedGroup {
+  readonly comparisons: readonly string[];
+  readonly unless?: { readonly comparison: string; readonly levels: readonly string[] };
+}
+
+export interface TrainingReport {
+  readonly records: number;
+  readonly uPairs: number;
+  readonly sessions: readonly TrainingSession[];
+  /** Distinct candidate pairs over all rules. */
+  readonly blockedPairs: number;
+  /** Share of candidate pairs that match, estimated by EM with the final m and u. */
+  readonly blockedLambda: number;
+  /** Prior probability that two random records match, at the training population. */
+  readonly lambda: number;
+  readonly parameters: MatcherParameters;
+}
+
+/** One comparison's part in a match weight. */
+export interface ComparisonContribution {
+  readonly comparison: string;
+  /** Level label, or null when a side has no value (the comparison then adds nothing). */
+  readonly level: string | null;
+  readonly levelIndex: number;
+  /** True when the comparison is null because a value is generic (carried by too many records). */
+  readonly genericValue: boolean;
+  readonly m: number | null;
+  readonly u: number | null;
+  /** log2(m / u). */
+  readonly weight: number;
+  /** −log2(max(tf_a, tf_b) / u) on term-frequency adjusted levels, else 0. */
+  readonly tfAdjustment: number;
+  /**
+   * −(weight + tfAdjustment) when a stronger positive comparison of the same correlated group already
+   * counts (see {@link MatcherConfig.correlatedGroups}), else 0.
+   */
+  readonly groupAdjustment: number;
+  /** weight + tfAdjustment + groupAdjustment. */
+  readonly contribution: number;
+}
+
+/** A match weight, comparison by comparison: `priorWeight + Σ contribution = matchWeight`. */
+export interface MatchExplanation {
+  /** log2(λ / (1 − λ)). */
+  readonly priorWeight: number;
+  readonly lambda: number;
+  readonly comparisons: readonly ComparisonContribution[];
+  readonly matchWeight: number;
+  /** 2^w / (1 + 2^w). */
+  readonly probability: number;
+  readonly decision: MatchDecision;
+}
+
+export interface ScoredCandidate {
+  readonly id: string;
+  readonly matchWeight: number;
+  readonly probability: number;
+  readonly decision: MatchDecision;
+}
+
+export interface ScoreResult {
+  /** Records compared: the union of the record's blocks, itself excluded. */
+  readonly candidates: number;
+  /** Blocks the record falls in that were too large to use. */
+  readonly skippedBlocks: readonly OversizedBlock[];
+  /** Every candidate, best first. */
+  readonly scores: readonly ScoredCandidate[];
+}
+
+/**
+ * A probabilistic link in the shape the identity graph's `addEdge` takes; the caller adds `at` and maps
+ * the record ids `a` and `b` to the records' identifiers.
+ */
+export interface ProbabilisticEdge {
+  /** `probabilistic:<smaller id>:<larger id>`: the same for (a, b) and (b, a), so re-adding is a no-op. */
+  readonly id: string;
+  readonly a: string;
+  readonly b: string;
+  readonly rule: 'probabilistic';
+  /** The match probability. */
+  readonly weight: number;
+  readonly explanation: MatchExplanation;
+}
+
+export interface Matcher {
+  /** Number of records in the index. */
+  readonly size: number;
+  /** Indexes a record (replacing one with the same id) and counts its values' term frequencies. */
+  add(record: IdentityRecord): void;
+  /** Removes a record from the index and the term frequencies; false when it was not there. */
+  remove(id: string): boolean;
+  has(id: string): boolean;
+  /** Estimates u from random pairs and m and λ by EM over blocked pairs, from the records added so far. */
+  train(options?: TrainOptions): TrainingReport;
+  getParameters(): MatcherParameters;
+  /** Scores a record against the candidates that share a block with it (never the whole population). */
+  score(record: IdentityRecord): ScoreResult;
+  /** Match weight and probability of two records, indexed or not. */
+  scorePair(a: IdentityRecord, b: IdentityRecord): ScoredCandidate;
+  explain(a: IdentityRecord, b: IdentityRecord): MatchExplanation;
+  /** Candidates at or above `minProbability` (default: the link threshold), as graph edges, best first. */
+  matches(record: IdentityRecord, options?: { readonly minProbability?: number }): ProbabilisticEdge[];
+  /** Blocks dropped for exceeding `maxBlockSize`. */
+  getOversizedBlocks(): OversizedBlock[];
+}
+
+interface Prepared {
+  readonly values: readonly unknown[];
+  readonly tfKeys: readonly (string | undefined)[];
+  readonly blockKeys: readonly (string | undefined)[];
+  readonly personKey: string | undefined;
+}
+
+/** Counts behind the term frequency of one value. */
+interface TermStats {
+  /** Records carrying the value. */
+  count: number;
+  /** Person key of the first carrier that had one. */
+  anchor: string | undefined;
+  /** Carriers whose person key differs from the anchor's: other people, as far as the key can tell. */
+  strangers: number;
+}
+
+const LOG2 = Math.log(2);
+
+function log2(x: number): number {
+  return Math.log(x) / LOG2;
+}
+
+function probabilityOf(matchWeight: number): number {
+  return 1 / (1 + 2 ** -matchWeight);
+}
+
+/**
+ * The comparisons and blocking rules for retail identity records with the fields `firstName`,
+ * `lastName`, `email`, `phone`, `address`, `postcode`, `dob`, `loyaltyId` and `deviceId`.
+ *
+ * @example
+ * const matcher = createMatcher(createRetailMatcherConfig());
+ */
+export function createRetailMatcherConfig(overrides: Partial<MatcherConfig> = {}): MatcherConfig {
+  return {
+    comparisons: [
+      nameComparison({ field: 'firstName' }),
+      nameComparison({ field: 'lastName', nicknames: false }),
+      emailComparison({ nameFields: ['firstName', 'lastName'] }),
+      contactComparison(),
+      dateOfBirthComparison(),
+      exactComparison({ field: 'loyaltyId', genericAbove: GENERIC_IDENTIFIER_RECORDS }),
+      exactComparison({ field: 'deviceId', genericAbove: GENERIC_IDENTIFIER_RECORDS }),
+    ],
+    blocking: [
+      emailBlock(),
+      emailLocalPartBlock(),
+      // A home phone, a family tablet and a household's postcode find family members, who agree on
+      // surname and address: good candidates, poor EM training pairs.
+      phoneBlock('phone', 9, { train: false }),
+      { ...namePostcodeBlock(), train: false },
+      dobSurnameBlock(),
+      fullNameBlock(),
+      firstNameSoundexBlock(),
+      exactBlock('loyaltyId'),
+      exactBlock('deviceId', { train: false }),
+    ],
+    personKey: (fields) => {
+      const first = normalizeName(fields.firstName);
+      return first === undefined ? undefined : soundex(canonicalFirstName(first)) || undefined;
+    },
+    // Family members share a surname, a home and a tablet, but not a first name. Nicknames do not count
+    // as the same first name here: John and Jonathan are both "Jon".
+    correlatedGroups: [
+      { comparisons: ['lastName', 'contact', 'deviceId'], unless: { comparison: 'firstName', levels: ['exact', 'jaro-winkler ≥ 0.92'] } },
+    ],
+    ...overrides,
+  };
+}
+
+/**
+ * A Fellegi–Sunter matcher with a persistent blocking index, EM-trained m/u and term-frequency
+ * adjustment. Scoring never throws; construction throws on an invalid configuration.
+ *
+ * @example
+ * const matcher = createMatcher(createRetailMatcherConfig());
+ * for (const record of records) matcher.add(record);
+ * matcher.train({ seed: 7 });
+ * const edges = matcher.matches({ id: 'r9', fields: { firstName: 'Bob', lastName: 'Smith', email: 'bob@x.com' } });
+ */
+export function createMatcher(config: MatcherConfig): Matcher {
+  const comparisons = config.comparisons;
+  const width = comparisons.length;
+  const maxBlockSize = config.maxBlockSize ?? 100;
+  const linkThreshold = config.linkThreshold ?? 0.99;
+  const reviewThreshold = config.reviewThreshold ?? 0.8;
+  if (width === 0) throw new TailorError('invalid_config', 'createMatcher: give at least one comparison in "comparisons"');
+  if (config.blocking.length === 0) throw new TailorError('invalid_config', 'createMatcher: give at least one blocking rule in "blocking"');
+  if (!(maxBlockSize >= 2)) throw new TailorError('invalid_config', 'createMatcher: "maxBlockSize" must be at least 2');
+  if (!(reviewThreshold > 0 && reviewThreshold <= linkThreshold && linkThreshold < 1)) {
+    throw new TailorError('invalid_config', 'createMatcher: thresholds must satisfy 0 < reviewThreshold ≤ linkThreshold < 1');
+  }
+  for (const comparison of comparisons) {
+    if (comparison.levels.length < 2) throw new TailorError('invalid_config', `createMatcher: comparison "${comparison.name}" needs at least two levels`);
+  }
+
+  const comparisonIndex = (name: string): number => {
+    const k = comparisons.findIndex((comparison) => comparison.name === name);
+    if (k < 0) throw new TailorError('invalid_config', `createMatcher: "correlatedGroups" names "${name}", which is not a comparison`);
+    return k;
+  };
+  const groups = (config.correlatedGroups ?? []).map((group) => {
+    const unless = group.unless === undefined ? -1 : comparisonIndex(group.unless.comparison);
+    const releasing = new Uint8Array(unless < 0 ? 0 : (comparisons[unless] as Comparison).levels.length);
+    for (const label of group.unless?.levels ?? []) {
+      const level = (comparisons[unless] as Comparison).levels.indexOf(label);
+      if (level < 0) throw new TailorError('invalid_config', `createMatcher: comparison "${group.unless?.comparison}" has no level "${label}"`);
+      releasing[level] = 1;
+    }
+    return { members: group.comparisons.map(comparisonIndex), unless, releasing };
+  });
+  const index = new BlockingIndex(config.blocking, maxBlockSize);
+  const slots: (Prepared | undefined)[] = [];
+  const ids: (string | undefined)[] = [];
+  const slotOf = new Map<string, number>();
+  const freeSlots: number[] = [];
+  const tfCounts = comparisons.map(() => new Map<string, TermStats>());
+  const tfTotals = new Float64Array(width);
+  const tfLevels = comparisons.map((comparison) => {
+    const flags = new Uint8Array(comparison.levels.length);
+    for (const level of comparison.termFrequency?.levels ?? []) flags[level] = 1;
+    return flags;
+  });
+
+  let m: number[][] = comparisons.map((comparison) => initialM(comparison.levels.length));
+  let u: number[][] = comparisons.map((comparison) => initialU(comparison.levels.length));
+  let matchesPerRecord = 1;
+  let logWeights: number[][] = [];
+  const setParameters = (parameters: MatcherParameters) => {
+    parameters.comparisons.forEach((entry, k) => {
+      const comparison = comparisons[k];
+      if (comparison === undefined || entry.name !== comparison.name || entry.m.length !== comparison.levels.length || entry.u.length !== comparison.levels.length) {
+        throw new TailorError('invalid_config', `createMatcher: "parameters" do not fit comparison ${k} ("${comparison?.name ?? 'missing'}"); train again`);
+      }
+    });
+    if (parameters.comparisons.length !== width) throw new TailorError('invalid_config', 'createMatcher: "parameters" have a different number of comparisons; train again');
+    m = parameters.comparisons.map((entry) => entry.m.map((p) => Math.max(MIN_PROBABILITY, p)));
+    u = parameters.comparisons.map((entry) => entry.u.map((p) => Math.max(MIN_PROBABILITY, p)));
+    matchesPerRecord = parameters.matchesPerRecord;
+    logWeights = m.map((levels, k) => levels.map((p, l) => log2(p / ((u[k] as number[])[l] as number))));
+  };
+  const getParameters = (): MatcherParameters => ({
+    comparisons: comparisons.map((comparison, k) => ({ name: comparison.name, levels: [...comparison.levels], m: [...(m[k] as number[])], u: [...(u[k] as number[])] })),
+    matchesPerRecord,
+  });
+  setParameters(config.parameters ?? getParameters());
+
+  const prepare = (fields: RecordFields): Prepared => {
+    const values = comparisons.map((comparison) => {
+      try {
+        return comparison.prepare(fields);
+      } catch {
+        return undefined; // A custom comparison that throws on odd input gives no evidence, not an exception.
+      }
+    });
+    const tfKeys = comparisons.map((comparison, k) => {
+      const value = values[k];
+      if (value === undefined || comparison.termFrequency === undefined) return undefined;
+      const key = comparison.termFrequency.key(value);
+      return key === '' ? undefined : key;
+    });
+    let personKey: string | undefined;
+    try {
+      personKey = config.personKey?.(fields);
+    } catch {
+      personKey = undefined;
+    }
+    return { values, tfKeys, blockKeys: index.keysOf(fields), personKey };
+  };
+
+  /**
+   * How often a value turns up on someone else's record, as a share of the other records with a value.
+   * A raw count overstates it: a personal email's count is mostly its owner's duplicates. Identifiers
+   * with a `personKey` count the carriers that look like other people, less one (a typo or an unknown
+   * nickname). Other values subtract the duplicates expected to carry them plus two Poisson standard
+   * deviations. Floored at one record, or at u when u is lower: an identifier seen on one person is as
+   * rare as its u says.
+   */
+  const termFrequency = (k: number, level: number, key: string): number => {
+    const total = tfTotals[k] as number;
+    const stats = (tfCounts[k] as Map<string, TermStats>).get(key);
+    const floor = Math.min(1 / Math.max(1, total - 1), (u[k] as number[])[level] as number);
+    if (stats === undefined) return floor;
+    let others: number;
+    if (config.personKey !== undefined && genericAbove[k] !== Number.POSITIVE_INFINITY) others = stats.strangers - 1;
+    else {
+      const duplicates = matchesPerRecord * ((m[k] as number[])[level] as number) * (total / Math.max(1, slotOf.size));
+      others = stats.count - 1 - duplicates - 2 * Math.sqrt(duplicates);
+    }
+    return Math.max(floor, others / Math.max(1, total - 1));
+  };
+  const countTerms = (prepared: Prepared, delta: 1 | -1) => {
+    for (let k = 0; k < width; k++) {
+      const key = prepared.tfKeys[k];
+      if (key === undefined) continue;
+      const counts = tfCounts[k] as Map<string, TermStats>;
+      let stats = counts.get(key);
+      if (stats === undefined) {
+        if (delta < 0) continue;
+        stats = { count: 0, anchor: undefined, strangers: 0 };
+        counts.set(key, stats);
+      }
+      stats.count += delta;
+      const person = prepared.personKey;
+      if (person !== undefined) {
+        if (stats.anchor === undefined && delta > 0) stats.anchor = person;
+        else if (person !== stats.anchor) stats.strangers = Math.max(0, stats.strangers + delta);
+      }
+      if (stats.count <= 0) counts.delete(key);
+      tfTotals[k] = (tfTotals[k] as number) + delta;
+    }
+  };
+
+  const genericAbove = comparisons.map((comparison) => comparison.termFrequency?.genericAbove ?? Number.POSITIVE_INFINITY);
+  const isGeneric = (k: number, key: string | undefined): boolean =>
+    key !== undefined && ((tfCounts[k] as Map<string, TermStats>).get(key)?.count ?? 0) > (genericAbove[k] as number);
+  /** Level index, −1 for null (a value missing or generic). */
+  const levelOf = (k: number, a: Prepared, b: Prepared): number => {
+    const left = a.values[k];
+    const right = b.values[k];
+    if (left === undefined || right === undefined) return -1;
+    if (genericAbove[k] !== Number.POSITIVE_INFINITY && (isGeneric(k, a.tfKeys[k]) || isGeneric(k, b.tfKeys[k]))) return -1;
+    return (comparisons[k] as Comparison).level(left, right);
+  };
+  const tfAdjustment = (k: number, level: number, a: Prepared, b: Prepared): number => {
+    if ((tfLevels[k] as Uint8Array)[level] !== 1) return 0;
+    const left = a.tfKeys[k];
+    const right = b.tfKeys[k];
+    if (left === undefined || right === undefined) return 0;
+    const tf = Math.max(termFrequency(k, level, left), termFrequency(k, level, right));
+    return -log2(tf / ((u[k] as number[])[level] as number));
+  };
+  const priorWeight = (): number => {
+    const population = Math.max(2, slotOf.size);
+    const lambda = Math.min(0.5, matchesPerRecord / (population - 1));
+    return log2(lambda / (1 - lambda));
+  };
+  /** Weight + TF adjustment of each comparison (NaN where null) into `out`; returns the prior + the sum. */
+  const contributions = (a: Prepared, b: Prepared, out: Float64Array, levels: Int8Array): number => {
+    let total = 0;
+    for (let k = 0; k < width; k++) {
+      const level = levelOf(k, a, b);
+      levels[k] = level;
+      if (level < 0) {
+        out[k] = Number.NaN;
+        continue;
+      }
+      const value = ((logWeights[k] as number[])[level] as number) + tfAdjustment(k, level, a, b);
+      out[k] = value;
+      total += value;
+    }
+    return total;
+  };
+  /**
+   * Within each correlated group, only the largest positive contribution counts; the other positive ones
+   * are cancelled (written to `adjustments`, returned summed). Negative evidence always counts.
+   */
+  const groupAdjust = (values: Float64Array, levels: Int8Array, adjustments: Float64Array | undefined): number => {
+    let total = 0;
+    for (const { members, unless, releasing } of groups) {
+      if (unless >= 0 && releasing[levels[unless] as number] === 1) continue;
+      let best = -1;
+      for (const k of members) if ((values[k] as number) > 0 && (best < 0 || (values[k] as number) > (values[best] as number))) best = k;
+      if (best < 0) continue;
+      for (const k of members) {
+        if (k === best || !((values[k] as number) > 0)) continue;
+        total -= values[k] as number;
+        if (adjustments !== undefined) adjustments[k] = -(values[k] as number);
+      }
+    }
+    return total;
+  };
+  // Scratch buffers for the hot path; scoring is synchronous, so one set per matcher is enough.
+  const scratchValues = new Float64Array(width);
+  const scratchLevels = new Int8Array(width);
+  const matchWeight = (a: Prepared, b: Prepared, prior: number): number =>
+    prior + contributions(a, b, scratchValues, scratchLevels) + groupAdjust(scratchValues, scratchLevels, undefined);
+  const decide = (probability: number): MatchDecision =>
+    probability >= linkThreshold ? 'link' : probability >= reviewThreshold ? 'review' : 'distinct';
+  const scored = (id: string, weight: number): ScoredCandidate => {
+    const probability = probabilityOf(weight);
+    return { id, matchWeight: weight, probability, decision: decide(probability) };
+  };
+
+  const explainPrepared = (a: Prepared, b: Prepared): MatchExplanation => {
+    const prior = priorWeight();
+    const values = new Float64Array(width);
+    const levels = new Int8Array(width);
+    const adjustments = new Float64Array(width);
+    const total = prior + contributions(a, b, values, levels) + groupAdjust(values, levels, adjustments);
+    const parts = comparisons.map((comparison, k): ComparisonContribution => {
+      const level = levels[k] as number;
+      if (level < 0) {
+        const genericValue = isGeneric(k, a.tfKeys[k]) || isGeneric(k, b.tfKeys[k]);
+        return { comparison: comparison.name, level: null, levelIndex: -1, genericValue, m: null, u: null, weight: 0, tfAdjustment: 0, groupAdjustment: 0, contribution: 0 };
+      }
+      const weight = (logWeights[k] as number[])[level] as number;
+      const tf = (values[k] as number) - weight;
+      const groupAdjustment = adjustments[k] as number;
+      return {
+        comparison: comparison.name,
+        level: comparison.levels[level] as string,
+        levelIndex: level,
+        genericValue: false,
+        m: (m[k] as number[])[level] as number,
+        u: (u[k] as number[])[level] as number,
+        weight,
+        tfAdjustment: tf,
+        groupAdjustment,
+        contribution: (values[k] as number) + groupAdjustment,
+      };
+    });
+    const probability = probabilityOf(total);
+    return { priorWeight: prior, lambda: 2 ** prior / (1 + 2 ** prior), comparisons: parts, matchWeight: total, probability, decision: decide(probability) };
+  };
+
+  const candidatesOf = (record: IdentityRecord, prepared: Prepared) => {
+    const found = new Set<number>();
+    const skippedBlocks = index.collect(prepared.blockKeys, found);
+    const self = slotOf.get(record.id);
+    if (self !== undefined) found.delete(self);
+    return { found, skippedBlocks };
+  };
+
+  const remove = (id: string): boolean => {
+    const slot = slotOf.get(id);
+    if (slot === undefined) return false;
+    const prepared = slots[slot] as Prepared;
+    index.remove(slot, prepared.blockKeys);
+    countTerms(prepared, -1);
+    slots[slot] = undefined;
+    ids[slot] = undefined;
+    slotOf.delete(id);
+    freeSlots.push(slot);
+    return true;
+  };
+
+  const train = (options: TrainOptions = {}): TrainingReport => {
+    const live: number[] = [];
+    for (let slot = 0; slot < slots.length; slot++) if (slots[slot] !== undefined) live.push(slot);
+    const estimated = estimateParameters(
+      {
+        comparisons,
+        rules: config.blocking,
+        slots: live,
+        fillLevels(a, b, gamma) {
+          const left = slots[a] as Prepared;
+          const right = slots[b] as Prepared;
+          for (let k = 0; k < width; k++) gamma[k] = levelOf(k, left, right);
+        },
+        blocksOf: (rule) => index.blocksOf(rule),
+        candidatesOf: (slot, out) => {
+          index.collect((slots[slot] as Prepared).blockKeys, out);
+        },
+        fallbackM: m,
+        fallbackU: u,
+      },
+      options,
+    );
+    setParameters({
+      comparisons: comparisons.map((comparison, k) => ({
+        name: comparison.name,
+        levels: comparison.levels,
+        m: estimated.m[k] as number[],
+        u: estimated.u[k] as number[],
+      })),
+      matchesPerRecord: estimated.matchesPerRecord,
+    });
+    return {
+      records: live.length,
+      uPairs: estimated.uPairs,
+      sessions: estimated.sessions,
+      blockedPairs: estimated.blockedPairs,
+      blockedLambda: estimated.blockedLambda,
+      lambda: estimated.lambda,
+      parameters: getParameters(),
+    };
+  };
+
+  return {
+    get size() {
+      return slotOf.size;
+    },
+    add(record) {
+      remove(record.id);
+      const prepared = prepare(record.fields);
+      const slot = freeSlots.pop() ?? slots.length;
+      slots[slot] = prepared;
+      ids[slot] = record.id;
+      slotOf.set(record.id, slot);
+      index.add(slot, prepared.blockKeys);
+      countTerms(prepared, 1);
+    },
+    remove,
+    has: (id) => slotOf.has(id),
+    train,
+    getParameters,
+    score(record) {
+      const prepared = prepare(record.fields);
+      const { found, skippedBlocks } = candidatesOf(record, prepared);
+      const prior = priorWeight();
+      const scores: ScoredCandidate[] = [];
+      for (const slot of found) scores.push(scored(ids[slot] as string, matchWeight(prepared, slots[slot] as Prepared, prior)));
+      scores.sort((x, y) => y.matchWeight - x.matchWeight);
+      return { candidates: found.size, skippedBlocks, scores };
+    },
+    scorePair(a, b) {
+      return scored(b.id, matchWeight(prepare(a.fields), prepare(b.fields), priorWeight()));
+    },
+    explain: (a, b) => explainPrepared(prepare(a.fields), prepare(b.fields)),
+    matches(record, options = {}) {
+      const minProbability = options.minProbability ?? linkThreshold;
+      const prepared = prepare(record.fields);
+      const { found } = candidatesOf(record, prepared);
+      const prior = priorWeight();
+      const edges: ProbabilisticEdge[] = [];
+      for (const slot of found) {
+        const candidate = slots[slot] as Prepared;
+        if (probabilityOf(matchWeight(prepared, candidate, prior)) < minProbability) continue;
+        const explanation = explainPrepared(prepared, candidate);
+        const other = ids[slot] as string;
+        const id = record.id < other ? `probabilistic:${record.id}:${other}` : `probabilistic:${other}:${record.id}`;
+        edges.push({ id, a: record.id, b: other, rule: 'probabilistic', weight: explanation.probability, explanation });
+      }
+      return edges.sort((x, y) => y.explanation.matchWeight - x.explanation.matchWeight);
+    },
+    getOversizedBlocks: () => index.oversized(),
+  };
+}
