@@ -1,4 +1,4 @@
-import type { Logger, OutgoingEvent, RandomSource, Timers, Transport } from '@tailor/core';
+import { backoffDelay, parseRetryAfter, type Logger, type OutgoingEvent, type RandomSource, type Timers, type Transport } from '@tailor/core';
 import type { EventQueue } from './queue';
 
 /** Turns a batch into a request body. JSON (Segment's `/v1/batch` shape) by default; msgpack on a subpath. */
@@ -46,15 +46,6 @@ export interface Sender {
   readonly pending: () => boolean;
 }
 
-/** `Retry-After` as seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 /**
  * Drains the queue to the collector in batches. An event leaves the queue only when the collector has
  * answered for it: 2xx (stored or a duplicate) or a 4xx that no retry can fix (its issues are logged).
@@ -74,9 +65,7 @@ export function createSender(options: SenderOptions): Sender {
 
   function backOff(retryAfterMs: number | undefined): void {
     failures++;
-    const exponential = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
-    const jittered = exponential / 2 + options.random.random() * (exponential / 2);
-    const delay = retryAfterMs === undefined ? jittered : Math.min(retryAfterMs, 3_600_000);
+    const delay = backoffDelay(failures, backoff, () => options.random.random(), retryAfterMs);
     retryAt = options.now() + delay;
     if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
     retryTimer = timers.setTimeout(() => {

@@ -116,3 +116,4 @@ export {
   type ResolvedProfile,
   type UnmergeResult,
 } from './identity/index';
+export { MAX_RETRY_AFTER_MS, backoffDelay, parseRetryAfter } from './retry';

@@ -15,3 +15,20 @@ export { createOutbox, type Outbox } from './collector/outbox';
 export { createJetStreamSink } from './collector/jetstream-sink';
 export { createWebhookSink } from './collector/webhook-sink';
 export type { AppendResult, EventStore, IngestedEvent, Profile, RetentionPolicy, Sink, StoreStats, StoredEvent } from './collector/types';
+export {
+  ANONYMOUS_ID_COOKIE,
+  SIGNATURE_HEADER,
+  anonymousIdFrom,
+  bindRequest,
+  createTailorNode,
+  signBody,
+  tailorMiddleware,
+  verifySignature,
+  withTailor,
+  type CallResult,
+  type Person,
+  type SpoolOptions,
+  type TailorNode,
+  type TailorNodeOptions,
+  type TrackCall,
+} from './client/index';
