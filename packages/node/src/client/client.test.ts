@@ -1,4 +1,4 @@
-import { isTailorError, SILENT_LOGGER, type LogFields, type Transport, type TransportRequest } from '@tailor/core';
+import { isTailorError, type LogFields, type Transport, type TransportRequest } from '@tailor/core';
 import fc from 'fast-check';
 import { unpack } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -360,12 +360,5 @@ describe('createTailorNode: concurrent requests for different people', () => {
       ),
       { numRuns: 60 },
     );
-  });
-});
-
-describe('createTailorNode: logger', () => {
-  it('uses a silent logger unless given one', () => {
-    const client = createTailorNode({ writeKey: 'wk_1', endpoint: 'http://c.test', platform: { logger: SILENT_LOGGER } });
-    expect(client.track({ event: 'x' } as never).ok).toBe(false);
   });
 });
