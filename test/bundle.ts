@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { APP_BUNDLE } from '../bench/esbuild-options';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,15 +20,8 @@ export interface BundleReport {
 export async function measureBundle(entry: string, options: { external?: string[] } = {}): Promise<BundleReport> {
   const result = await build({
     stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['tailor-source'],
+    ...APP_BUNDLE,
     metafile: true,
-    logLevel: 'silent',
     external: options.external ?? [],
   });
   const code = result.outputFiles[0]?.text ?? '';

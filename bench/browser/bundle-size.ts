@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { APP_BUNDLE } from '../esbuild-options';
 import { ROOT } from './pages';
 
 export interface SplitBundleReport {
@@ -23,17 +24,10 @@ export async function measureSplitBundle(entry: string): Promise<SplitBundleRepo
   const result = await build({
     stdin: { contents: entry, resolveDir: ROOT, loader: 'ts', sourcefile: ENTRY_NAME },
     absWorkingDir: ROOT.replace(/\/$/, ''), // metafile paths are relative to it
-    bundle: true,
+    ...APP_BUNDLE,
     splitting: true,
     outdir: `${ROOT}.bench-bundle-out`, // never written: write is false
-    minify: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['tailor-source'],
     metafile: true,
-    logLevel: 'silent',
   });
   const code = new Map(result.outputFiles.map((file) => [file.path.slice(ROOT.length), file.text]));
   const outputs = (result.metafile as Metafile).outputs;

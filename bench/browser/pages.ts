@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { APP_BUNDLE } from '../esbuild-options';
 import type { Asset } from './server';
 
 /** The repository root: esbuild resolves packages from here. */
@@ -60,13 +61,7 @@ export async function buildPages(): Promise<{ assets: Map<string, Asset>; sizes:
   for (const kind of Object.keys(ENTRIES) as PageKind[]) {
     const result = await build({
       stdin: { contents: ENTRIES[kind], resolveDir: ROOT, loader: 'ts', sourcefile: `${kind}-page.ts` },
-      bundle: true,
-      minify: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['tailor-source'],
+      ...APP_BUNDLE,
       logLevel: 'error',
     });
     const code = result.outputFiles[0]?.text ?? '';

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { APP_BUNDLE } from '../../../bench/esbuild-options';
 import { chromium, type Browser } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test-utils/src/services';
 
@@ -23,13 +24,7 @@ window.tailor = createTailor({
 export async function startSdkPage(): Promise<{ url: string; close(): Promise<void> }> {
   const bundled = await build({
     stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['tailor-source'],
-    write: false,
-    logLevel: 'silent',
+    ...APP_BUNDLE,
   });
   const script = bundled.outputFiles[0]?.text ?? '';
   const server: Server = createServer((req, res) => {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ENVELOPE_OBJECTS, EVENT_TYPES } from './envelope';
 import type { TrackingPlan } from './tracking-plan';
 
-/** A JSON Schema (draft 2020-12) document. */
+/** A JSON Schema (draft 2020-12), as a plain object. */
 export type JsonSchema = { readonly [key: string]: unknown };
 
 const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
