@@ -119,6 +119,8 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
   let opened = false;
   /** Built events not yet in the queue: written together at the end of the task. */
   let buffer: OutgoingEvent[] = [];
+  /** JSON sizes of `buffer`'s events, measured once when they were accepted. */
+  let bufferSizes: number[] = [];
   /** Events waiting for a consent decision (default-deny): never persisted, never sent unless allowed. */
   let held: OutgoingEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
@@ -195,9 +197,11 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
   function persist(): Promise<void> {
     if (buffer.length === 0) return writing;
     const batch = buffer;
+    const sizes = bufferSizes;
     buffer = [];
+    bufferSizes = [];
     writing = writing
-      .then(() => queue.push(batch))
+      .then(() => queue.push(batch, sizes))
       .catch((error: unknown) => {
         logger.warn({ error }, 'tailor: could not persist events; keeping them in memory');
         queue = createMemoryQueue(limits);
@@ -211,8 +215,9 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
   }
 
   function accept(event: OutgoingEvent): void {
+    let size: number;
     try {
-      JSON.stringify(event);
+      size = JSON.stringify(event).length;
     } catch (error) {
       // A cycle or a BigInt could never be sent; queuing it would block everything behind it.
       logger.warn({ error, event: event.event }, 'tailor: dropped an event that cannot be encoded as JSON');
@@ -225,6 +230,7 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
       return;
     }
     buffer.push(event);
+    bufferSizes.push(size);
     recent.set(event.messageId, event);
     if (recent.size > MAX_RECENT) recent.delete(recent.keys().next().value as string);
     if (!writeScheduled) {

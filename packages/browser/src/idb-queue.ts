@@ -59,7 +59,7 @@ export async function openIdbQueue(name: string, limits: QueueLimits = DEFAULT_Q
     return removed;
   }
 
-  async function write(batch: readonly OutgoingEvent[], quotaEvictions: number): Promise<void> {
+  async function write(batch: readonly OutgoingEvent[], sizes: readonly number[] | undefined, quotaEvictions: number): Promise<void> {
     const tx = db.transaction([EVENTS, META], 'readwrite');
     const events = tx.objectStore(EVENTS) as unknown as Store;
     const meta = tx.objectStore(META) as unknown as Store;
@@ -75,7 +75,8 @@ export async function openIdbQueue(name: string, limits: QueueLimits = DEFAULT_Q
     const adds: Promise<unknown>[] = [];
     for (let start = 0; start < batch.length; start += CHUNK) {
       const part = batch.slice(start, start + CHUNK);
-      const bytes = part.reduce((sum, event) => sum + eventBytes(event), 0);
+      let bytes = 0;
+      for (let i = 0; i < part.length; i++) bytes += sizes?.[start + i] ?? eventBytes(part[i] as OutgoingEvent);
       totals.events += part.length;
       totals.bytes += bytes;
       adds.push(events.add({ events: part, bytes }));
@@ -92,14 +93,14 @@ export async function openIdbQueue(name: string, limits: QueueLimits = DEFAULT_Q
 
   return {
     durable: true,
-    async push(batch) {
+    async push(batch, sizes) {
       if (batch.length === 0) return;
       try {
-        await write(batch, 0);
+        await write(batch, sizes, 0);
       } catch (error) {
         if ((error as DOMException | undefined)?.name !== 'QuotaExceededError') throw error;
         const stored = ((await db.get(META, TOTALS)) as Totals | undefined)?.events ?? 0;
-        await write(batch, Math.max(1, Math.ceil(stored / 10)));
+        await write(batch, sizes, Math.max(1, Math.ceil(stored / 10)));
       }
     },
     async peek(maxCount, maxBytes) {

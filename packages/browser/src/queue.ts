@@ -26,8 +26,8 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = { maxEvents: 10_000, maxBytes: 
  */
 export interface EventQueue {
   readonly durable: boolean;
-  /** Persists the events (one transaction); resolves once they are stored. */
-  push(events: readonly OutgoingEvent[]): Promise<void>;
+  /** Persists the events (one transaction); resolves once they are stored. `sizes` saves measuring again. */
+  push(events: readonly OutgoingEvent[], sizes?: readonly number[]): Promise<void>;
   /** The oldest events, up to `maxCount` events and `maxBytes` bytes (always at least one if any). */
   peek(maxCount: number, maxBytes: number): Promise<QueuedEvent[]>;
   /** Removes delivered events (as peeked: the sizes keep the byte total without reading them back). */
@@ -52,9 +52,9 @@ export function createMemoryQueue(limits: QueueLimits = DEFAULT_QUEUE_LIMITS): E
   let drops: Partial<Record<DropReason, number>> = {};
   return {
     durable: false,
-    async push(events) {
-      for (const event of events) {
-        const size = eventBytes(event);
+    async push(events, sizes) {
+      for (const [index, event] of events.entries()) {
+        const size = sizes?.[index] ?? eventBytes(event);
         items.push({ id: nextId++, event, bytes: size });
         bytes += size;
       }
