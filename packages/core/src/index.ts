@@ -117,3 +117,14 @@ export {
   type UnmergeResult,
 } from './identity/index';
 export { MAX_RETRY_AFTER_MS, backoffDelay, parseRetryAfter } from './retry';
+export { jaro, jaroWinkler, levenshtein } from './identity/compare';
+export type { IdentityRecord } from './identity/probabilistic-comparisons';
+export {
+  createMatcher,
+  createRetailMatcherConfig,
+  type MatchExplanation,
+  type Matcher,
+  type MatcherConfig,
+  type ProbabilisticEdge,
+} from './identity/probabilistic';
+export { NOISE_LEVELS, generateIdentities, type NoiseLevel, type SyntheticIdentities } from './identity/generator';

@@ -5,8 +5,9 @@
  */
 
 /**
- * Jaro similarity in [0, 1]. Symmetric: the greedy matching runs on a canonical order of the two strings,
- * because the textbook algorithm can count different matches when its arguments are swapped.
+ * Jaro similarity in [0, 1]. Symmetric: the matching window and the greedy matching run on a canonical
+ * order of the two strings (shorter first), because a textbook implementation that sizes the window from
+ * its first argument gives different values when its arguments are swapped.
  *
  * @example
  * jaro('MARTHA', 'MARHTA'); // 0.944…
@@ -165,7 +166,7 @@ export function normalizeName(value: string | undefined): string | undefined {
 /** Formal first names and their common short forms (both directions are recognized). */
 export const NICKNAMES: Readonly<Record<string, readonly string[]>> = {
   robert: ['bob', 'bobby', 'rob', 'robbie', 'bert'],
-  william: ['bill', 'billy', 'will', 'willy', 'liam'],
+  william: ['bill', 'billy', 'will', 'willy'],
   elizabeth: ['liz', 'lizzie', 'beth', 'betty', 'eliza', 'libby'],
   james: ['jim', 'jimmy', 'jamie'],
   john: ['jack', 'johnny', 'jon'],

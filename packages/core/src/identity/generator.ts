@@ -62,7 +62,7 @@ export type TrapKind = 'store-email' | 'default-loyalty-id' | 'household' | 'sha
 /** Records of two or more different people that share a value; no two of them may be merged across people. */
 export interface TrapGroup {
   readonly kind: TrapKind;
-  /** The shared value (the email, the loyalty number, the device id, or the household's address). */
+  /** The shared value: the email, the loyalty number, the device id, or `household <n>` for a family. */
   readonly value: string;
   readonly recordIds: readonly string[];
 }
@@ -128,6 +128,17 @@ const PROVIDERS: readonly (readonly [string, number])[] = [
 const WORK_DOMAINS = ['acme.co.uk', 'nhs.net', 'council.gov.uk', 'globex.com', 'initech.io', 'uni.ac.uk'];
 const DEFAULT_LOYALTY_IDS = ['0000000001', '1234567890'];
 const SOURCE_WEIGHTS: readonly (readonly [RecordSource, number])[] = [['web', 25], ['app', 20], ['pos', 30], ['loyalty', 10], ['crm', 15]];
+/**
+ * Share of the records of each source that carry a field, before noise drops some. The CRM holds members'
+ * loyalty numbers and the app shows the digital card, so both carry the loyalty id of members.
+ */
+const SOURCE_FIELDS: Readonly<Record<RecordSource, Readonly<Record<string, number>>>> = {
+  crm: { firstName: 1, lastName: 1, email: 0.95, phone: 0.85, address: 0.9, dob: 0.8, loyaltyId: 0.7 },
+  loyalty: { firstName: 1, lastName: 1, email: 0.9, phone: 0.8, address: 0.85, dob: 0.9, loyaltyId: 1 },
+  web: { firstName: 0.95, lastName: 0.95, email: 1, phone: 0.5, address: 0.6, deviceId: 0.9, loyaltyId: 0.2 },
+  app: { firstName: 0.9, lastName: 0.9, email: 0.95, phone: 0.6, deviceId: 1, dob: 0.3, loyaltyId: 0.5 },
+  pos: { firstName: 0.85, lastName: 0.9, email: 0.55, phone: 0.3, postcode: 0.35, loyaltyId: 0.85 },
+};
 const RECORDS_PER_PERSON: readonly (readonly [number, number])[] = [[1, 15], [2, 25], [3, 25], [4, 18], [5, 10], [6, 7]];
 
 interface Address {
@@ -202,6 +213,7 @@ function ascii(text: string): string {
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+const LETTER_LIST = LETTERS.split('');
 
 /** One random edit: substitute, insert, delete or swap two neighbours. Never touches the first letter. */
 function typo(random: RandomSource, text: string): string {
@@ -209,9 +221,9 @@ function typo(random: RandomSource, text: string): string {
   const at = 1 + randomInt(random, text.length - 1);
   switch (randomInt(random, 4)) {
     case 0:
-      return text.slice(0, at) + pick(random, LETTERS.split('')) + text.slice(at + 1);
+      return text.slice(0, at) + pick(random, LETTER_LIST) + text.slice(at + 1);
     case 1:
-      return text.slice(0, at) + pick(random, LETTERS.split('')) + text.slice(at);
+      return text.slice(0, at) + pick(random, LETTER_LIST) + text.slice(at);
     case 2:
       return text.slice(0, at) + text.slice(at + 1);
     default:
@@ -409,16 +421,7 @@ function makeRecord(random: RandomSource, person: Person, source: RecordSource, 
   const phone = formatPhone(random, chance(random, rates.phoneTypo) ? digitTypo(random, person.phone) : person.phone);
   const device = person.sharedDevice !== undefined && chance(random, rates.sharedDevice) ? person.sharedDevice : pick(random, person.devices);
 
-  // Share of records of each source that carry a field, before noise drops some. The CRM holds members'
-  // loyalty numbers and the app shows the digital card, so both carry the loyalty id of members.
-  const base: Record<RecordSource, Record<string, number>> = {
-    crm: { firstName: 1, lastName: 1, email: 0.95, phone: 0.85, address: 0.9, dob: 0.8, loyaltyId: 0.7 },
-    loyalty: { firstName: 1, lastName: 1, email: 0.9, phone: 0.8, address: 0.85, dob: 0.9, loyaltyId: 1 },
-    web: { firstName: 0.95, lastName: 0.95, email: 1, phone: 0.5, address: 0.6, deviceId: 0.9, loyaltyId: 0.2 },
-    app: { firstName: 0.9, lastName: 0.9, email: 0.95, phone: 0.6, deviceId: 1, dob: 0.3, loyaltyId: 0.5 },
-    pos: { firstName: 0.85, lastName: 0.9, email: 0.55, phone: 0.3, postcode: 0.35, loyaltyId: 0.85 },
-  };
-  const want = base[source];
+  const want = SOURCE_FIELDS[source];
   // Names, a web account's login email and the loyalty id on a loyalty record identify the record: noise
   // never drops them.
   if (chance(random, want.firstName ?? 0)) fields.firstName = caseOf(first);

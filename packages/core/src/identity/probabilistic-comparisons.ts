@@ -50,15 +50,19 @@ export interface TermFrequencyOptions<P> {
   /** The value whose frequency counts ('' for none). */
   key(value: P): string;
   /**
-   * For identifiers: a value carried by more records than this is generic (a store's email on every
+   * For identifiers: a value that more people than this give is generic (a store's email on every
    * receipt, a cashier's default loyalty number, a kiosk's device id) and compares as missing, so it
-   * neither links nor separates anyone.
+   * neither links nor separates anyone. People are told apart by the matcher's `personKey`; without one,
+   * records are counted instead.
    */
   readonly genericAbove?: number;
 }
 
-/** Records that may carry one identifier before it is treated as generic, by default. */
-export const GENERIC_IDENTIFIER_RECORDS = 20;
+/**
+ * Default `genericAbove` for identifiers: more distinct people than the largest household (a family of
+ * four shares a landline) and well under a store's daily customers.
+ */
+export const GENERIC_IDENTIFIER_PEOPLE = 8;
 
 function thresholdLabels(thresholds: readonly number[]): string[] {
   return thresholds.map((threshold) => `jaro-winkler ≥ ${threshold}`);
@@ -112,7 +116,7 @@ export interface EmailComparisonOptions {
   readonly name?: string;
   /** Jaro–Winkler threshold on the whole normalized address. Default 0.88. */
   readonly threshold?: number;
-  /** See {@link TermFrequencyOptions.genericAbove}. Default {@link GENERIC_IDENTIFIER_RECORDS}. */
+  /** See {@link TermFrequencyOptions.genericAbove}. Default {@link GENERIC_IDENTIFIER_PEOPLE}. */
   readonly genericAbove?: number;
   /**
    * Term-frequency adjustment of the exact level(s), so a value that several people give (a store's
@@ -129,6 +133,8 @@ export interface EmailComparisonOptions {
 }
 
 interface PreparedEmail extends NormalizedEmail {
+  /** The local part without dots, which some providers ignore and others keep. */
+  readonly dotless: string;
   /** The local part without the record's names and separators (the whole local part when no name is in it). */
   readonly rest: string;
   /** The local part is the record's name and at most three more characters. */
@@ -155,8 +161,8 @@ export function localPartBeyondNames(local: string, names: readonly string[]): s
 
 /**
  * Email ladder: exact (after {@link normalizeEmail}: Gmail dots, `+tags`) / same local part at another
- * provider / Jaro–Winkler ≥ 0.88 / else. Term-frequency adjusted on exact, and an address carried by
- * more than `genericAbove` records (a store's email on every receipt) compares as missing.
+ * provider / Jaro–Winkler ≥ 0.88 / else. Term-frequency adjusted on exact, and an address that more
+ * than `genericAbove` people give (a store's email on every receipt) compares as missing.
  */
 export function emailComparison(options: EmailComparisonOptions = {}): Comparison<PreparedEmail> {
   const field = options.field ?? 'email';
@@ -176,11 +182,11 @@ export function emailComparison(options: EmailComparisonOptions = {}): Compariso
       });
       const rest = names.length > 0 ? localPartBeyondNames(email.local, names) : undefined;
       // A name with a short suffix (`emily86`, `smithj`) is common among namesakes too.
-      return { ...email, rest: rest ?? email.local, nameOnly: rest !== undefined && rest.length <= 3 };
+      return { ...email, dotless: email.local.replace(/\./g, ''), rest: rest ?? email.local, nameOnly: rest !== undefined && rest.length <= 3 };
     },
     level(a, b) {
       if (a.address === b.address) return 0;
-      const level = a.local === b.local ? 1 : jaroWinkler(a.address, b.address) >= threshold ? 2 : 3;
+      const level = a.dotless === b.dotless ? 1 : jaroWinkler(a.address, b.address) >= threshold ? 2 : 3;
       if (level === 3) return 3;
       // Similar only through the name: no evidence beyond the name comparisons.
       if (a.nameOnly || b.nameOnly) return -1;
@@ -190,7 +196,7 @@ export function emailComparison(options: EmailComparisonOptions = {}): Compariso
     termFrequency: {
       levels: options.termFrequency === false ? [] : [0],
       key: (value) => value.address,
-      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_RECORDS,
+      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_PEOPLE,
     },
   };
 }
@@ -206,7 +212,7 @@ export interface PhoneComparisonOptions {
   readonly name?: string;
   /** How many trailing digits identify a line regardless of country code and trunk prefix. Default 9. */
   readonly tailDigits?: number;
-  /** See {@link TermFrequencyOptions.genericAbove}. Default {@link GENERIC_IDENTIFIER_RECORDS}. */
+  /** See {@link TermFrequencyOptions.genericAbove}. Default {@link GENERIC_IDENTIFIER_PEOPLE}. */
   readonly genericAbove?: number;
   /**
    * Term-frequency adjustment of the exact level(s), so a value that several people give (a store's
@@ -235,7 +241,7 @@ export function phoneComparison(options: PhoneComparisonOptions = {}): Compariso
     termFrequency: {
       levels: options.termFrequency === false ? [] : [0, 1],
       key: (value) => value.tail,
-      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_RECORDS,
+      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_PEOPLE,
     },
   };
 }
@@ -306,8 +312,8 @@ export interface ContactComparisonOptions {
   /** Street Jaro–Winkler threshold counted as the same address. Default 0.9. */
   readonly threshold?: number;
   /**
-   * A phone number given by more records than this is generic (a store's number) and the whole
-   * comparison is then null. Default {@link GENERIC_IDENTIFIER_RECORDS}.
+   * A phone number that more people than this give is generic (a store's number) and the whole
+   * comparison is then null. Default {@link GENERIC_IDENTIFIER_PEOPLE}.
    */
   readonly genericAbove?: number;
   /**
@@ -325,8 +331,8 @@ export interface ContactComparisonOptions {
  *
  * Ladder: same phone and address / same phone / same address / phone one digit off / same postcode /
  * else. Null when the two records have no phone, street or postcode in common to compare.
- * Term-frequency adjusted on the phone for the two phone levels; a phone number carried by more than
- * `genericAbove` records (a store's) makes the comparison null.
+ * Term-frequency adjusted on the phone for the two phone levels; a phone number that more than
+ * `genericAbove` people give (a store's) makes the comparison null.
  */
 export function contactComparison(options: ContactComparisonOptions = {}): Comparison<PreparedContact> {
   const phoneField = options.phoneField ?? 'phone';
@@ -361,7 +367,7 @@ export function contactComparison(options: ContactComparisonOptions = {}): Compa
     termFrequency: {
       levels: options.termFrequency === false ? [] : [0, 1],
       key: (value) => value.phone?.tail ?? '',
-      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_RECORDS,
+      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_PEOPLE,
     },
   };
 }

@@ -71,10 +71,10 @@ export interface EstimatedParameters {
  * - λ: EM over all distinct candidate pairs with m and u fixed; expected matches ÷ blocking recall give
  *   the expected matches per record, and λ = that ÷ (n − 1);
  * - the correction: random pairs include true matches (one in ~n/3 here), which is most of what an
- *   identifier's "exact" level shows in the sample, so u of that level is overstated by as much as its
- *   real value. The sample is a mixture, freq = λ_k·m + (1 − λ_k)·u, so u is re-derived as
- *   (freq − λ_k·m) / (1 − λ_k), floored at half a pair, and m and λ are estimated again, a few rounds.
- *   λ_k is the share of matches among the pairs where comparison k is not null (from the same EM).
+ *   identifier's "exact" level shows in the sample, so u of that level would be overstated by as much as
+ *   its real value. After the first round, each sampled pair counts towards u with weight 1 − P(match)
+ *   under the current m, u and λ (an E-step over the random sample), and m and λ are estimated again.
+ *   A family's shared phone and address stays in u, because the rest of such a pair disagrees.
  */
 export function estimateParameters(data: TrainingData, options: TrainOptions = {}): EstimatedParameters {
   const { comparisons, slots } = data;
@@ -84,38 +84,28 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
   const levelCounts = comparisons.map((comparison) => comparison.levels.length);
   const gamma = new Int8Array(width);
 
-  // Random-pair level frequencies.
-  const counts = levelCounts.map((levels) => new Float64Array(levels));
-  const totals = new Float64Array(width);
-  const countPair = (a: number, b: number) => {
-    data.fillLevels(a, b, gamma);
-    for (let k = 0; k < width; k++) {
-      const level = gamma[k] as number;
-      if (level < 0) continue;
-      (counts[k] as Float64Array)[level] = ((counts[k] as Float64Array)[level] as number) + 1;
-      totals[k] = (totals[k] as number) + 1;
-    }
-  };
+  // Random pairs, as patterns of levels.
+  const sample = new PatternCounts(levelCounts);
   const allPairs = (n * (n - 1)) / 2;
   const wanted = options.uSamplePairs ?? 1_000_000;
-  let uPairs = 0;
   if (allPairs <= wanted) {
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) countPair(slots[i] as number, slots[j] as number);
-    uPairs = allPairs;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        data.fillLevels(slots[i] as number, slots[j] as number, gamma);
+        sample.add(gamma);
+      }
+    }
   } else {
-    for (; uPairs < wanted; uPairs++) {
+    for (let drawn = 0; drawn < wanted; drawn++) {
       const i = randomInt(random, n);
       let j = randomInt(random, n - 1);
       if (j >= i) j++;
-      countPair(slots[i] as number, slots[j] as number);
+      data.fillLevels(slots[i] as number, slots[j] as number, gamma);
+      sample.add(gamma);
     }
   }
-  const floors = levelCounts.map((_, k) => Math.max(MIN_PROBABILITY, 0.5 / Math.max(1, totals[k] as number)));
-  const sampled = levelCounts.map((levels, k) => {
-    const total = totals[k] as number;
-    if (total === 0) return [...(data.fallbackU[k] as number[])];
-    return Array.from({ length: levels }, (_, l) => ((counts[k] as Float64Array)[l] as number) / total);
-  });
+  const uPairs = sample.pairs;
+  const sampleEntries = sample.entries();
 
   // Pattern counts of each training rule's pairs, and of all distinct candidate pairs; built once.
   const trainingRules = data.rules.flatMap((rule, r) => (rule.train === false ? [] : [{ rule, r }]));
@@ -156,17 +146,14 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
   const startM = comparisons.map((comparison) => initialM(comparison.levels.length));
   const recall = Math.min(1, Math.max(1e-3, options.blockingRecall ?? 1));
   const rounds = 1 + Math.max(0, Math.floor(options.uCorrectionRounds ?? 3));
-  let u = sampled.map((levels, k) => levels.map((p) => Math.max(floors[k] as number, p)));
   let m: number[][] = startM;
+  let u = uFromSample(sampleEntries, data.fallbackU, m, m, 0);
   let results: EmResult[] = [];
   let overall: EmResult | undefined;
   let matchesPerRecord = 1;
   let lambda = 0;
-  // Per comparison, the share of matches among all pairs where it is not null: records that carry a
-  // loyalty number are members, who have more records, so their pairs match more often than λ says.
-  let lambdas: number[] = comparisons.map(() => 0);
   for (let round = 0; round < rounds; round++) {
-    if (round > 0) u = correctU(sampled, m, lambdas, floors);
+    if (round > 0) u = uFromSample(sampleEntries, data.fallbackU, m, u, lambda);
     const currentU = u;
     results = sessionPatterns.map((session) => runEm(session.entries, startM, currentU, 0.5, { ...emOptions, active: session.active }));
     m = startM.map((_, k) => {
@@ -177,11 +164,6 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
     overall = runEm(unionEntries, m, u, 0.1, { ...emOptions, lambdaOnly: true });
     matchesPerRecord = n === 0 ? 1 : Math.max(1e-9, (2 * overall.expectedMatches) / n / recall);
     lambda = Math.min(0.5, matchesPerRecord / Math.max(1, n - 1));
-    const expectedNonNull = overall.expectedNonNull;
-    lambdas = comparisons.map((_, k) => {
-      const nonNullPairs = ((totals[k] as number) / Math.max(1, uPairs)) * allPairs;
-      return nonNullPairs <= 0 ? 0 : Math.min(0.5, (expectedNonNull[k] as number) / recall / nonNullPairs);
-    });
   }
   return {
     m,
@@ -205,12 +187,45 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
   };
 }
 
-/** u from the random-pair mixture: (freq − λ_k·m) / (1 − λ_k), floored, renormalized. */
-function correctU(sampled: readonly (readonly number[])[], m: readonly (readonly number[])[], lambdas: readonly number[], floors: readonly number[]): number[][] {
-  return sampled.map((levels, k) => {
-    const lambda = lambdas[k] as number;
-    const raw = levels.map((freq, l) => Math.max(floors[k] as number, (freq - lambda * ((m[k] as number[])[l] as number)) / (1 - lambda)));
-    const sum = raw.reduce((a, b) => a + b, 0);
-    return raw.map((value) => value / sum);
+/**
+ * u from the random sample, each pattern weighted by 1 − P(match) under m, u and λ (λ = 0: plain
+ * frequencies). Floored at half a pair so that a level never seen keeps a finite weight.
+ */
+function uFromSample(
+  patterns: readonly { gamma: Int8Array; count: number }[],
+  fallback: readonly (readonly number[])[],
+  m: readonly (readonly number[])[],
+  u: readonly (readonly number[])[],
+  lambda: number,
+): number[][] {
+  const width = fallback.length;
+  const sums = fallback.map((levels) => levels.map(() => 0));
+  const totals = new Float64Array(width);
+  const logPrior = lambda > 0 ? Math.log(lambda / (1 - lambda)) : Number.NEGATIVE_INFINITY;
+  for (const { gamma, count } of patterns) {
+    let weight = count;
+    if (lambda > 0) {
+      let logRatio = logPrior;
+      for (let k = 0; k < width; k++) {
+        const level = gamma[k] as number;
+        if (level < 0) continue;
+        logRatio += Math.log(Math.max(MIN_PROBABILITY, (m[k] as number[])[level] as number)) - Math.log(Math.max(MIN_PROBABILITY, (u[k] as number[])[level] as number));
+      }
+      weight = count * (1 - 1 / (1 + Math.exp(-logRatio)));
+    }
+    for (let k = 0; k < width; k++) {
+      const level = gamma[k] as number;
+      if (level < 0) continue;
+      (sums[k] as number[])[level] = ((sums[k] as number[])[level] as number) + weight;
+      totals[k] = (totals[k] as number) + weight;
+    }
+  }
+  return sums.map((levels, k) => {
+    const total = totals[k] as number;
+    if (total === 0) return [...(fallback[k] as number[])];
+    const floor = Math.max(MIN_PROBABILITY, 0.5 / total);
+    const floored = levels.map((sum) => Math.max(floor, sum / total));
+    const norm = floored.reduce((x, y) => x + y, 0);
+    return floored.map((value) => value / norm);
   });
 }

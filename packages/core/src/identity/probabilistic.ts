@@ -1,175 +1,45 @@
 import { TailorError } from '../errors';
 import { canonicalFirstName, normalizeName, soundex } from './compare';
-import { BlockingIndex, dobSurnameBlock, emailBlock, emailLocalPartBlock, exactBlock, firstNameSoundexBlock, fullNameBlock, namePostcodeBlock, phoneBlock, type BlockingRule, type OversizedBlock } from './probabilistic-blocking';
+import { BlockingIndex, dobSurnameBlock, emailBlock, emailLocalPartBlock, exactBlock, firstNameSoundexBlock, fullNameBlock, namePostcodeBlock, phoneBlock } from './probabilistic-blocking';
 import {
   contactComparison,
   dateOfBirthComparison,
   emailComparison,
   exactComparison,
   nameComparison,
-  GENERIC_IDENTIFIER_RECORDS,
+  GENERIC_IDENTIFIER_PEOPLE,
   type Comparison,
   type IdentityRecord,
   type RecordFields,
 } from './probabilistic-comparisons';
 import { MIN_PROBABILITY, initialM, initialU } from './probabilistic-em';
-import { estimateParameters, type TrainingSession, type TrainOptions } from './probabilistic-train';
+import { estimateParameters, type TrainOptions } from './probabilistic-train';
+import type {
+  ComparisonContribution,
+  Matcher,
+  MatcherConfig,
+  MatcherParameters,
+  MatchDecision,
+  MatchExplanation,
+  ProbabilisticEdge,
+  ScoredCandidate,
+  TrainingReport,
+} from './probabilistic-types';
 
-/** Where a match probability falls against the matcher's thresholds. */
-export type MatchDecision = 'link' | 'review' | 'distinct';
-
-/** m and u of every level of every comparison, plus the prior: what {@link Matcher.train} learns. JSON-safe. */
-export interface MatcherParameters {
-  readonly comparisons: readonly {
-    readonly name: string;
-    readonly levels: readonly string[];
-    readonly m: readonly number[];
-    readonly u: readonly number[];
-  }[];
-  /**
-   * Expected true matches of one record among all the others. The prior λ (probability that two random
-   * records match) is this ÷ (population − 1), so it stays right as the population grows.
-   */
-  readonly matchesPerRecord: number;
-}
-
-export interface MatcherConfig {
-  readonly comparisons: readonly Comparison[];
-  readonly blocking: readonly BlockingRule[];
-  /** A block with more records than this is dropped and reported (a generic value). Default 100. */
-  readonly maxBlockSize?: number;
-  /** Match probability at or above which a pair is linked. Default 0.99. */
-  readonly linkThreshold?: number;
-  /** Match probability at or above which a pair is sent to review. Default 0.8. */
-  readonly reviewThreshold?: number;
-  /** Parameters from an earlier {@link Matcher.getParameters}; otherwise call {@link Matcher.train}. */
-  readonly parameters?: MatcherParameters;
-  /** Comparisons whose agreements are not independent among non-matches. Default none. */
-  readonly correlatedGroups?: readonly CorrelatedGroup[];
-  /**
-   * A key that tells people apart (the sound of the first name). With it, the term frequency of an
-   * identifier (a comparison with `genericAbove`) counts only carriers with a different key than the
-   * value's first carrier: one shopper's six records with her loyalty number make it no more common,
-   * six shoppers' receipts with a store's email do. Without it, expected duplicates are subtracted.
-   */
-  readonly personKey?: (fields: RecordFields) => string | undefined;
-}
-
-/**
- * Comparisons that agree together among non-matches, so their evidence must not be added up: a household
- * shares a surname, an address, a phone and a tablet. In a group only the largest positive contribution
- * counts (disagreements all count), unless another comparison is at one of the given levels: family
- * members do not share a first name, so two records that do are no longer explained by one household,
- * and the group counts in full again. EM is unaffected (it trains on rules chosen to avoid such pairs).
- *
- * @example
- * { comparisons: ['lastName', 'contact'], unless: { comparison: 'firstName', levels: ['exact'] } }
- */
-export interface CorrelatedGroup {
-  readonly comparisons: readonly string[];
-  readonly unless?: { readonly comparison: string; readonly levels: readonly string[] };
-}
-
-export interface TrainingReport {
-  readonly records: number;
-  readonly uPairs: number;
-  readonly sessions: readonly TrainingSession[];
-  /** Distinct candidate pairs over all rules. */
-  readonly blockedPairs: number;
-  /** Share of candidate pairs that match, estimated by EM with the final m and u. */
-  readonly blockedLambda: number;
-  /** Prior probability that two random records match, at the training population. */
-  readonly lambda: number;
-  readonly parameters: MatcherParameters;
-}
-
-/** One comparison's part in a match weight. */
-export interface ComparisonContribution {
-  readonly comparison: string;
-  /** Level label, or null when a side has no value (the comparison then adds nothing). */
-  readonly level: string | null;
-  readonly levelIndex: number;
-  /** True when the comparison is null because a value is generic (carried by too many records). */
-  readonly genericValue: boolean;
-  readonly m: number | null;
-  readonly u: number | null;
-  /** log2(m / u). */
-  readonly weight: number;
-  /** −log2(max(tf_a, tf_b) / u) on term-frequency adjusted levels, else 0. */
-  readonly tfAdjustment: number;
-  /**
-   * −(weight + tfAdjustment) when a stronger positive comparison of the same correlated group already
-   * counts (see {@link MatcherConfig.correlatedGroups}), else 0.
-   */
-  readonly groupAdjustment: number;
-  /** weight + tfAdjustment + groupAdjustment. */
-  readonly contribution: number;
-}
-
-/** A match weight, comparison by comparison: `priorWeight + Σ contribution = matchWeight`. */
-export interface MatchExplanation {
-  /** log2(λ / (1 − λ)). */
-  readonly priorWeight: number;
-  readonly lambda: number;
-  readonly comparisons: readonly ComparisonContribution[];
-  readonly matchWeight: number;
-  /** 2^w / (1 + 2^w). */
-  readonly probability: number;
-  readonly decision: MatchDecision;
-}
-
-export interface ScoredCandidate {
-  readonly id: string;
-  readonly matchWeight: number;
-  readonly probability: number;
-  readonly decision: MatchDecision;
-}
-
-export interface ScoreResult {
-  /** Records compared: the union of the record's blocks, itself excluded. */
-  readonly candidates: number;
-  /** Blocks the record falls in that were too large to use. */
-  readonly skippedBlocks: readonly OversizedBlock[];
-  /** Every candidate, best first. */
-  readonly scores: readonly ScoredCandidate[];
-}
-
-/**
- * A probabilistic link in the shape the identity graph's `addEdge` takes; the caller adds `at` and maps
- * the record ids `a` and `b` to the records' identifiers.
- */
-export interface ProbabilisticEdge {
-  /** `probabilistic:<smaller id>:<larger id>`: the same for (a, b) and (b, a), so re-adding is a no-op. */
-  readonly id: string;
-  readonly a: string;
-  readonly b: string;
-  readonly rule: 'probabilistic';
-  /** The match probability. */
-  readonly weight: number;
-  readonly explanation: MatchExplanation;
-}
-
-export interface Matcher {
-  /** Number of records in the index. */
-  readonly size: number;
-  /** Indexes a record (replacing one with the same id) and counts its values' term frequencies. */
-  add(record: IdentityRecord): void;
-  /** Removes a record from the index and the term frequencies; false when it was not there. */
-  remove(id: string): boolean;
-  has(id: string): boolean;
-  /** Estimates u from random pairs and m and λ by EM over blocked pairs, from the records added so far. */
-  train(options?: TrainOptions): TrainingReport;
-  getParameters(): MatcherParameters;
-  /** Scores a record against the candidates that share a block with it (never the whole population). */
-  score(record: IdentityRecord): ScoreResult;
-  /** Match weight and probability of two records, indexed or not. */
-  scorePair(a: IdentityRecord, b: IdentityRecord): ScoredCandidate;
-  explain(a: IdentityRecord, b: IdentityRecord): MatchExplanation;
-  /** Candidates at or above `minProbability` (default: the link threshold), as graph edges, best first. */
-  matches(record: IdentityRecord, options?: { readonly minProbability?: number }): ProbabilisticEdge[];
-  /** Blocks dropped for exceeding `maxBlockSize`. */
-  getOversizedBlocks(): OversizedBlock[];
-}
+export type {
+  ComparisonContribution,
+  CorrelatedGroup,
+  Matcher,
+  MatcherConfig,
+  MatcherParameters,
+  MatchDecision,
+  MatchExplanation,
+  ProbabilisticEdge,
+  ScoredCandidate,
+  ScoreResult,
+  TrainingReport,
+} from './probabilistic-types';
+export type { TrainingSession, TrainOptions } from './probabilistic-train';
 
 interface Prepared {
   readonly values: readonly unknown[];
@@ -186,6 +56,8 @@ interface TermStats {
   anchor: string | undefined;
   /** Carriers whose person key differs from the anchor's: other people, as far as the key can tell. */
   strangers: number;
+  /** Distinct person keys other than the anchor's, kept up to one more than the comparison's `genericAbove`. */
+  others: string[] | undefined;
 }
 
 const LOG2 = Math.log(2);
@@ -213,8 +85,8 @@ export function createRetailMatcherConfig(overrides: Partial<MatcherConfig> = {}
       emailComparison({ nameFields: ['firstName', 'lastName'] }),
       contactComparison(),
       dateOfBirthComparison(),
-      exactComparison({ field: 'loyaltyId', genericAbove: GENERIC_IDENTIFIER_RECORDS }),
-      exactComparison({ field: 'deviceId', genericAbove: GENERIC_IDENTIFIER_RECORDS }),
+      exactComparison({ field: 'loyaltyId', genericAbove: GENERIC_IDENTIFIER_PEOPLE }),
+      exactComparison({ field: 'deviceId', genericAbove: GENERIC_IDENTIFIER_PEOPLE }),
     ],
     blocking: [
       emailBlock(),
@@ -233,10 +105,10 @@ export function createRetailMatcherConfig(overrides: Partial<MatcherConfig> = {}
       const first = normalizeName(fields.firstName);
       return first === undefined ? undefined : soundex(canonicalFirstName(first)) || undefined;
     },
-    // Family members share a surname, a home and a tablet, but not a first name. Nicknames do not count
-    // as the same first name here: John and Jonathan are both "Jon".
+    // Family members share a surname, a home and a tablet, and may have similar first names (Christine
+    // and Christopher; John and Jonathan are both "Jon"), but not the same one.
     correlatedGroups: [
-      { comparisons: ['lastName', 'contact', 'deviceId'], unless: { comparison: 'firstName', levels: ['exact', 'jaro-winkler ≥ 0.92'] } },
+      { comparisons: ['firstName', 'lastName', 'contact', 'deviceId'], independentWhen: { comparison: 'firstName', levels: ['exact'] } },
     ],
     ...overrides,
   };
@@ -274,11 +146,11 @@ export function createMatcher(config: MatcherConfig): Matcher {
     return k;
   };
   const groups = (config.correlatedGroups ?? []).map((group) => {
-    const unless = group.unless === undefined ? -1 : comparisonIndex(group.unless.comparison);
+    const unless = group.independentWhen === undefined ? -1 : comparisonIndex(group.independentWhen.comparison);
     const releasing = new Uint8Array(unless < 0 ? 0 : (comparisons[unless] as Comparison).levels.length);
-    for (const label of group.unless?.levels ?? []) {
+    for (const label of group.independentWhen?.levels ?? []) {
       const level = (comparisons[unless] as Comparison).levels.indexOf(label);
-      if (level < 0) throw new TailorError('invalid_config', `createMatcher: comparison "${group.unless?.comparison}" has no level "${label}"`);
+      if (level < 0) throw new TailorError('invalid_config', `createMatcher: comparison "${group.independentWhen?.comparison}" has no level "${label}"`);
       releasing[level] = 1;
     }
     return { members: group.comparisons.map(comparisonIndex), unless, releasing };
@@ -371,14 +243,21 @@ export function createMatcher(config: MatcherConfig): Matcher {
       let stats = counts.get(key);
       if (stats === undefined) {
         if (delta < 0) continue;
-        stats = { count: 0, anchor: undefined, strangers: 0 };
+        stats = { count: 0, anchor: undefined, strangers: 0, others: undefined };
         counts.set(key, stats);
       }
       stats.count += delta;
       const person = prepared.personKey;
       if (person !== undefined) {
         if (stats.anchor === undefined && delta > 0) stats.anchor = person;
-        else if (person !== stats.anchor) stats.strangers = Math.max(0, stats.strangers + delta);
+        else if (person !== stats.anchor) {
+          stats.strangers = Math.max(0, stats.strangers + delta);
+          // Distinct people are only ever added: a value once seen with many people stays suspect.
+          const limit = genericAbove[k] as number;
+          if (delta > 0 && limit !== Number.POSITIVE_INFINITY && (stats.others?.length ?? 0) <= limit && !stats.others?.includes(person)) {
+            (stats.others ??= []).push(person);
+          }
+        }
       }
       if (stats.count <= 0) counts.delete(key);
       tfTotals[k] = (tfTotals[k] as number) + delta;
@@ -386,15 +265,25 @@ export function createMatcher(config: MatcherConfig): Matcher {
   };
 
   const genericAbove = comparisons.map((comparison) => comparison.termFrequency?.genericAbove ?? Number.POSITIVE_INFINITY);
-  const isGeneric = (k: number, key: string | undefined): boolean =>
-    key !== undefined && ((tfCounts[k] as Map<string, TermStats>).get(key)?.count ?? 0) > (genericAbove[k] as number);
+  /** More people than `genericAbove` give the value (by person key), or more records without a person key. */
+  const isGeneric = (k: number, key: string | undefined): boolean => {
+    if (key === undefined) return false;
+    const stats = (tfCounts[k] as Map<string, TermStats>).get(key);
+    if (stats === undefined) return false;
+    const carriers = config.personKey === undefined ? stats.count : 1 + (stats.others?.length ?? 0);
+    return carriers > (genericAbove[k] as number);
+  };
   /** Level index, −1 for null (a value missing or generic). */
   const levelOf = (k: number, a: Prepared, b: Prepared): number => {
     const left = a.values[k];
     const right = b.values[k];
     if (left === undefined || right === undefined) return -1;
     if (genericAbove[k] !== Number.POSITIVE_INFINITY && (isGeneric(k, a.tfKeys[k]) || isGeneric(k, b.tfKeys[k]))) return -1;
-    return (comparisons[k] as Comparison).level(left, right);
+    try {
+      return (comparisons[k] as Comparison).level(left, right);
+    } catch {
+      return -1; // A custom comparison that throws gives no evidence; scoring never throws.
+    }
   };
   const tfAdjustment = (k: number, level: number, a: Prepared, b: Prepared): number => {
     if ((tfLevels[k] as Uint8Array)[level] !== 1) return 0;
