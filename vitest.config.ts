@@ -46,18 +46,19 @@ async function browserReal(): Promise<TestProjectInlineConfiguration[]> {
 }
 
 const shared = { resolve: { alias } };
+const FAST_CHECK_SEED = 'packages/test-utils/src/fast-check-seed.ts';
 
 export default defineConfig({
   test: {
     globalSetup: ['packages/test-utils/src/global-setup.ts'],
     projects: [
-      { ...shared, test: { name: 'core', environment: 'node', include: ['packages/core/src/**/*.test.ts', 'packages/core/test/**/*.test.ts'] } },
+      { ...shared, test: { name: 'core', environment: 'node', setupFiles: [FAST_CHECK_SEED], include: ['packages/core/src/**/*.test.ts', 'packages/core/test/**/*.test.ts'] } },
       {
         ...shared,
         test: {
           name: 'browser',
           environment: 'happy-dom',
-          setupFiles: ['packages/test-utils/src/fresh-indexeddb.ts'],
+          setupFiles: ['packages/test-utils/src/fresh-indexeddb.ts', FAST_CHECK_SEED],
           include: ['packages/browser/src/**/*.test.ts', 'packages/browser/test/**/*.dom.test.ts'],
         },
       },
@@ -67,6 +68,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          setupFiles: [FAST_CHECK_SEED],
           // *.e2e.test.ts drive Debian's Chromium from Node (playwright) against a real collector.
           include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts', 'packages/*/test/**/*.e2e.test.ts'],
           testTimeout: 30_000,

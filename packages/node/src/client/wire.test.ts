@@ -28,6 +28,9 @@ describe.each(['msgpack', 'json'] as const)('%s batches', (kind) => {
     const event = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
     fc.assert(
       fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        // msgpackr renames a `__proto__` key on decode (its guard against prototype pollution), so such
+        // events do not round-trip by design; the collector's fuzz test covers them.
+        fc.pre(!JSON.stringify(events).includes('"__proto__"'));
         // JSON has no -0; compare with what JSON would carry.
         const expected = JSON.parse(JSON.stringify(events)) as unknown[];
         const batch = batchOf(encoding, expected);
