@@ -188,109 +188,15 @@ export function runEventStoreContract(
       });
     });
 
-    describe('profiles', () => {
-      it('builds an anonymous profile, then folds it into the user profile on identify', async () => {
-        const { store } = await setup();
-        await store.append(
-          'shop',
-          [
-            trackEvent('m1', { anonymousId: 'a1', event: 'Product Viewed', timestamp: iso(T0 + 5_000) }),
-            trackEvent('m2', { anonymousId: 'a1', event: 'Product Viewed', timestamp: iso(T0 + 1_000) }),
-            ingest({ type: 'page', messageId: 'm3', anonymousId: 'a1', name: 'Home', timestamp: iso(T0 + 2_000) }),
-          ],
-          T0 + 10_000,
-        );
-        const anonymous = store.findProfile('shop', { anonymousId: 'a1' });
-        expect(anonymous).toMatchObject({ id: 'a1', sourceId: 'shop', anonymousIds: ['a1'], counts: { track: 2, page: 1 }, events: { 'Product Viewed': 2 } });
-        expect(anonymous?.userId).toBeUndefined();
-        expect([anonymous?.firstSeen, anonymous?.lastSeen]).toEqual([T0 + 1_000, T0 + 5_000]);
-
-        await store.append(
-          'shop',
-          [
-            ingest({ type: 'identify', messageId: 'm4', userId: 'u1', traits: { email: 'a@example.com', plan: 'free' }, timestamp: iso(T0 + 20_000) }),
-            ingest({ type: 'identify', messageId: 'm5', userId: 'u1', anonymousId: 'a1', traits: { plan: 'gold' }, timestamp: iso(T0 + 30_000) }),
-            ingest({ type: 'group', messageId: 'm6', userId: 'u1', groupId: 'g1', traits: { plan: 'enterprise', seats: 40 } }),
-          ],
-          T0 + 40_000,
-        );
-        const user = store.findProfile('shop', { userId: 'u1' });
-        expect(user).toMatchObject({
-          id: 'u1',
-          userId: 'u1',
-          anonymousIds: ['a1'],
-          traits: { email: 'a@example.com', plan: 'gold' },
-          counts: { track: 2, page: 1, identify: 2, group: 1 },
-          events: { 'Product Viewed': 2 },
-          firstSeen: T0 + 1_000,
-          lastSeen: T0 + 40_000, // the group event has no timestamp: its receipt time counts
-        });
-        // toMatchObject matches nested objects partially: pin traits and counts exactly.
-        expect(user?.traits).toEqual({ email: 'a@example.com', plan: 'gold' });
-        expect(user?.counts).toEqual({ track: 2, page: 1, identify: 2, group: 1 });
-        expect(store.findProfile('shop', { anonymousId: 'a1' })?.id).toBe('u1');
-        expect(store.getProfile('shop', 'a1')).toBeUndefined();
-        expect(store.getProfile('shop', 'u1')).toEqual(user);
-        expect(store.stats().profiles).toBe(1);
-      });
-
-      it('sends later anonymous events of a stitched device to the user profile', async () => {
-        const { store } = await setup();
-        await store.append('shop', [ingest({ type: 'identify', messageId: 'm1', userId: 'u1', anonymousId: 'a1' })], T0);
-        await store.append('shop', [trackEvent('m2', { anonymousId: 'a1', event: 'Cart Viewed' })], T0);
-        expect(store.getProfile('shop', 'u1')?.events).toEqual({ 'Cart Viewed': 1 });
-        expect(store.getProfile('shop', 'a1')).toBeUndefined();
-      });
-
-      it('folds the previousId profile into the userId profile on alias', async () => {
-        const { store } = await setup();
-        await store.append(
-          'shop',
-          [
-            trackEvent('m1', { anonymousId: 'a9', event: 'Product Added', timestamp: iso(T0) }),
-            ingest({ type: 'identify', messageId: 'm2', userId: 'old-user', traits: { tier: 1 }, timestamp: iso(T0 + 1) }),
-            ingest({ type: 'identify', messageId: 'm3', userId: 'new-user', traits: { name: 'Ada' }, timestamp: iso(T0 + 2) }),
-          ],
-          T0,
-        );
-        await store.append('shop', [ingest({ type: 'alias', messageId: 'm4', previousId: 'a9', userId: 'new-user', timestamp: iso(T0 + 3) })], T0);
-        expect(store.getProfile('shop', 'a9')).toBeUndefined();
-        expect(store.findProfile('shop', { anonymousId: 'a9' })).toMatchObject({ id: 'new-user', counts: { track: 1, identify: 1, alias: 1 } });
-
-        await store.append('shop', [ingest({ type: 'alias', messageId: 'm5', previousId: 'old-user', userId: 'new-user', timestamp: iso(T0 + 4) })], T0);
-        expect(store.getProfile('shop', 'old-user')).toBeUndefined();
-        const merged = store.findProfile('shop', { userId: 'old-user' });
-        expect(merged).toMatchObject({
-          id: 'new-user',
-          userId: 'new-user',
-          anonymousIds: ['a9'],
-          traits: { tier: 1, name: 'Ada' },
-          counts: { track: 1, identify: 2, alias: 2 },
-          firstSeen: T0,
-          lastSeen: T0 + 4,
-        });
-        await store.append('shop', [trackEvent('m6', { userId: 'old-user', anonymousId: undefined, event: 'Order Completed' })], T0);
-        expect(store.getProfile('shop', 'new-user')?.events).toEqual({ 'Product Added': 1, 'Order Completed': 1 });
-        expect(store.stats().profiles).toBe(1);
-      });
-
-      it('scopes profiles by source', async () => {
-        const { store } = await setup();
-        await store.append('shop-a', [ingest({ type: 'identify', messageId: 'm1', userId: 'u1', anonymousId: 'a1', traits: { x: 1 } })], T0);
-        expect(store.getProfile('shop-b', 'u1')).toBeUndefined();
-        expect(store.findProfile('shop-b', { userId: 'u1' })).toBeUndefined();
-        expect(store.findProfile('shop-b', { anonymousId: 'a1' })).toBeUndefined();
-        await store.append('shop-b', [trackEvent('m1', { anonymousId: 'a1' })], T0);
-        expect(store.findProfile('shop-b', { anonymousId: 'a1' })?.id).toBe('a1');
-        expect(store.findProfile('shop-a', { anonymousId: 'a1' })).toMatchObject({ id: 'u1', traits: { x: 1 }, counts: { identify: 1 } });
-      });
-
-      it('keeps profiles across a restart', async (ctx) => {
+    describe('removeEvents', () => {
+      it('deletes log entries by seq (erasure) and counts only those that existed', async () => {
         const harness = await setup();
-        ctx.skip(!harness.canReopen, 'this store has no reopen: nothing survives a restart');
-        await harness.store.append('shop', [ingest({ type: 'identify', messageId: 'm1', userId: 'u1', anonymousId: 'a1' })], T0);
-        const store = await harness.reopen(harness.store);
-        expect(store.findProfile('shop', { anonymousId: 'a1' })?.id).toBe('u1');
+        await harness.store.append('shop', [trackEvent('a'), trackEvent('b'), trackEvent('c')], T0);
+        expect(await harness.store.removeEvents([2, 3, 99])).toBe(2);
+        expect(messageIds(harness.store.scan())).toEqual(['a']);
+        expect(harness.store.read(0, 10).map((stored) => stored.seq)).toEqual([1]);
+        // Seqs are never reused, and a removed messageId stays deduplicated within the window.
+        expect((await harness.store.append('shop', [trackEvent('b'), trackEvent('d')], T0)).seqs).toEqual([null, 4]);
       });
     });
 
@@ -387,8 +293,7 @@ export function runEventStoreContract(
         await expectClosedError(() => store.lastSeq());
         await expectClosedError(() => store.getCursor('nats'));
         await expectClosedError(() => store.setCursor('nats', 1));
-        await expectClosedError(() => store.getProfile('shop', 'anon-1'));
-        await expectClosedError(() => store.findProfile('shop', { anonymousId: 'anon-1' }));
+        await expectClosedError(() => store.removeEvents([1]));
         await expectClosedError(() => store.stats());
         await expectClosedError(() => store.compact(T0, {}, []));
       });

@@ -303,7 +303,8 @@ export function ensureProfile(state: GraphState, node: number): ProfileRecord {
   const root = state.sets.find(node);
   let profile = state.profileAt[root];
   if (!profile) {
-    profile = state.profiles.create(state.oldest[root] as number);
+    const oldest = state.oldest[root] as number;
+    profile = state.profiles.create(oldest, state.keys[oldest] as string);
     state.profileAt[root] = profile;
   }
   return profile;

@@ -206,6 +206,19 @@ describe('createIdentityGraph: delete', () => {
     expect(graph.addEvent({ type: 'identify', userId: 'u1', anonymousId: 'a2' })).toMatchObject({ status: 'resolved' });
     expect(graph.resolve('userId:u1')?.identifiers).toEqual(['userId:u1', 'anonymousId:a2']);
   });
+
+  it('restores tombstones by key when a graph is rebuilt, but never over a live identifier', () => {
+    const graph = graphAt({ hash: (text) => `h(${text})` });
+    graph.addEvent({ type: 'identify', userId: 'u9', traits: { email: 'Zoe@Example.org' } });
+    const key = graph.keyOf('email:zoe@example.org');
+    expect(key).toBe('email:h(zoe@example.org)');
+    expect(graph.restoreTombstone(key as string)).toBe(false);
+    const rebuilt = graphAt({ hash: (text) => `h(${text})` });
+    expect(rebuilt.restoreTombstone(key as string)).toBe(true);
+    expect(rebuilt.isTombstoned('email:ZOE@example.org')).toBe(true);
+    expect(rebuilt.addEvent({ type: 'identify', userId: 'u9', traits: { email: 'zoe@example.org' } })).toMatchObject({ status: 'resolved', ignored: [{ type: 'email', reason: 'tombstoned' }] });
+    expect(rebuilt.resolve('userId:u9')?.identifiers).toEqual(['userId:u9']);
+  });
 });
 
 describe('createIdentityGraph: addEdge', () => {

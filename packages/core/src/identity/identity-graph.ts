@@ -225,6 +225,12 @@ export function createIdentityGraph(options: IdentityGraphOptions = {}): Identit
       const key = keyOf(state, identifier);
       return typeof key === 'string' && tombstones.delete(key);
     },
+    restoreTombstone(key) {
+      // A key that is a live identifier again (its tombstone was removed and it came back) stays live.
+      if (typeof key !== 'string' || key.length === 0 || nodeOf.has(key)) return false;
+      tombstones.add(key);
+      return true;
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => {

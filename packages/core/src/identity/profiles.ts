@@ -24,7 +24,8 @@ export interface ProfileRecord {
 
 export interface ProfileRegistry {
   readonly live: number;
-  create(node: number): ProfileRecord;
+  /** `key` is the identifier key of `node`, handed to the id source so ids can be derived from it. */
+  create(node: number, key: string): ProfileRecord;
   /** Retires the younger of two live profiles into the older; `absorbedOldestNode` is the retired side's oldest node. */
   merge(a: ProfileRecord, b: ProfileRecord, oldestNodeOf: (record: ProfileRecord) => number): { survivor: ProfileRecord; absorbed: ProfileRecord };
   /** The live profile an id resolves to (itself, or the profile it was merged into). */
@@ -35,7 +36,7 @@ export interface ProfileRegistry {
   remove(record: ProfileRecord): string[];
 }
 
-export function createProfileRegistry(createId: () => string): ProfileRegistry {
+export function createProfileRegistry(createId: (key: string) => string): ProfileRegistry {
   const byId = new Map<string, ProfileRecord>();
   const retiredByNode = new Map<number, ProfileRecord>();
   let seq = 0;
@@ -45,8 +46,8 @@ export function createProfileRegistry(createId: () => string): ProfileRegistry {
     get live() {
       return live;
     },
-    create(node) {
-      let id = createId();
+    create(node, key) {
+      let id = createId(key);
       // A host's id source should never repeat, but a repeat must not alias two people.
       while (byId.has(id)) id = `${id}~${seq}`;
       const record: ProfileRecord = { id, seq: seq++, node, mergedInto: undefined, aliases: [] };

@@ -79,7 +79,7 @@ export function rebuild(state: GraphState, root: number, reason: 'unmerge' | 'de
     const split: string[] = [before.id];
     for (const part of parts) {
       if (part === kept) continue;
-      const profile = state.profiles.revive(before, oldest[part] as number) ?? state.profiles.create(oldest[part] as number);
+      const profile = state.profiles.revive(before, oldest[part] as number) ?? state.profiles.create(oldest[part] as number, state.keys[oldest[part] as number] as string);
       profile.node = oldest[part] as number;
       profileAt[part] = profile;
       split.push(profile.id);

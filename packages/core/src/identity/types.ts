@@ -158,8 +158,12 @@ export interface IdentityGraphOptions {
   readonly hash?: (text: string) => string;
   /** Where identifiers are read from in an event. */
   readonly events?: EventIdentifierOptions;
-  /** New public profile ids. Default: `p1`, `p2`, … unique within this graph only: pass a UUID source in production. */
-  readonly createProfileId?: () => string;
+  /**
+   * New public profile ids. Default: `p1`, `p2`, … unique within this graph only: pass a UUID source in
+   * production, or derive the id from `identifierKey` (the key of the profile's oldest identifier) so that a
+   * graph rebuilt from a journal hands out the same ids again.
+   */
+  readonly createProfileId?: (identifierKey: string) => string;
   /** For operations without a time of their own (unmerge, delete) and events without a timestamp. */
   readonly clock?: Clock;
   /** Receives errors thrown by change listeners. */
@@ -198,6 +202,11 @@ export interface IdentityGraph {
   isTombstoned(identifier: IdentifierInput): boolean;
   /** Lets a deleted identifier be used again (a person who comes back after erasure). */
   removeTombstone(identifier: IdentifierInput): boolean;
+  /**
+   * Re-adds a tombstone by key (as {@link keyOf} made it, hashed where the rules hash), when rebuilding a graph
+   * from a journal the deleted person's events were removed from. False if the key is a live identifier.
+   */
+  restoreTombstone(key: string): boolean;
   /** Returns a function that removes the listener. */
   onChange(listener: IdentityChangeListener): () => void;
   stats(): IdentityStats;

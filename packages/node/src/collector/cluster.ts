@@ -2,9 +2,11 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '@tailor/core';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { createConfiguredSinks, startForwarder, startIngest } from './collector';
+import { sinkNames, startForwarder, startIngest } from './collector';
 import type { CollectorConfig } from './config';
 import { createLmdbStore } from './lmdb-store';
+import { createTargetResolver, type DeleteProfileResult } from './profile-projector';
+import { createProfileService } from './profile-routes';
 import { registerSinkGauges } from './metrics';
 
 /**
@@ -14,12 +16,15 @@ import { registerSinkGauges } from './metrics';
  *
  * Messages between them are small objects tagged `tailor`: a worker says `appended` (at most every few
  * ms) to wake the outbox, and asks for `metrics`, which the primary answers with the cluster's
- * aggregated text; the primary sends `shutdown`.
+ * aggregated text; `delete-profile` hands an erasure to the profile projector, which runs in the primary;
+ * the primary sends `shutdown`.
  */
 type Message =
   | { tailor: 'appended' }
   | { tailor: 'metrics'; id: number }
   | { tailor: 'metrics-reply'; id: number; text: string }
+  | { tailor: 'delete-profile'; id: number; sourceId: string; target: string }
+  | { tailor: 'delete-profile-reply'; id: number; result: DeleteProfileResult }
   | { tailor: 'shutdown' };
 
 function isMessage(value: unknown): value is Message {
@@ -49,6 +54,15 @@ export async function runClusterPrimary(config: CollectorConfig, options: Cluste
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isMessage(message)) return;
     if (message.tailor === 'appended') forwarder.outbox.notify();
+    else if (message.tailor === 'delete-profile') {
+      forwarder.projector.deleteProfile(message.sourceId, message.target).then(
+        (result) => worker.send({ tailor: 'delete-profile-reply', id: message.id, result } satisfies Message),
+        (error: unknown) => {
+          logger.error({ err: error, source: message.sourceId }, 'profile deletion failed');
+          worker.send({ tailor: 'delete-profile-reply', id: message.id, result: { status: 'failed', message: (error as Error).message } } satisfies Message);
+        },
+      );
+    }
     else if (message.tailor === 'metrics') {
       Promise.all([aggregator.clusterMetrics(), primaryMetrics.metrics()]).then(
         ([workers, own]) => worker.send({ tailor: 'metrics-reply', id: message.id, text: `${workers}\n${own}` } satisfies Message),
@@ -100,9 +114,9 @@ export async function runClusterPrimary(config: CollectorConfig, options: Cluste
 export async function runClusterWorker(config: CollectorConfig, options: Omit<ClusterOptions, 'onListening'>): Promise<void> {
   const { logger } = options;
   const store = createLmdbStore({ dataDir: config.dataDir, dedupWindowMs: config.dedupWindow, multiProcess: true });
-  const sinkNames = createConfiguredSinks(config, logger).map((sink) => sink.name);
   let wakePending = false;
   const pendingMetrics = new Map<number, (text: string) => void>();
+  const pendingDeletes = new Map<number, (result: DeleteProfileResult) => void>();
   let nextId = 0;
   const send = (message: Message) => {
     if (process.connected) process.send?.(message);
@@ -111,7 +125,7 @@ export async function runClusterWorker(config: CollectorConfig, options: Omit<Cl
     logger,
     store,
     ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
-    sinkNames,
+    sinkNames: sinkNames(config),
     rateShare: 1 / options.workers,
     onAppended: () => {
       // One wakeup per few ms is enough for the outbox; a message per request would cost more than it saves.
@@ -122,6 +136,16 @@ export async function runClusterWorker(config: CollectorConfig, options: Omit<Cl
         send({ tailor: 'appended' });
       }, 2);
     },
+    profiles: createProfileService(
+      store.profiles,
+      createTargetResolver(config.identity),
+      (sourceId, target) =>
+        new Promise<DeleteProfileResult>((resolve) => {
+          const id = ++nextId;
+          pendingDeletes.set(id, resolve);
+          send({ tailor: 'delete-profile', id, sourceId, target });
+        }),
+    ),
     metricsText: () =>
       new Promise<string>((resolve) => {
         const id = ++nextId;
@@ -154,6 +178,10 @@ export async function runClusterWorker(config: CollectorConfig, options: Omit<Cl
     if (!isMessage(message)) return;
     if (message.tailor === 'shutdown') void stop('shutdown');
     else if (message.tailor === 'metrics-reply') pendingMetrics.get(message.id)?.(message.text);
+    else if (message.tailor === 'delete-profile-reply') {
+      pendingDeletes.get(message.id)?.(message.result);
+      pendingDeletes.delete(message.id);
+    }
   });
   // A primary killed with SIGKILL leaves its workers disconnected: they stop rather than run unsupervised.
   process.on('disconnect', () => void stop('primary gone'));

@@ -12,6 +12,9 @@ import { createCollectorMetrics, type CollectorMetrics } from './metrics';
 import { createOutbox, type Outbox } from './outbox';
 import { loadTrackingPlan } from './plans';
 import { createRateLimiter } from './rate-limit';
+import { createProfileProjector, createTargetResolver, PROFILES_SINK, type ProfileProjector } from './profile-projector';
+import { createProfileService, type ProfileService } from './profile-routes';
+import type { CollectorStore } from './profile-store';
 import type { EventStore, Sink } from './types';
 import { createWebhookSink } from './webhook-sink';
 
@@ -22,8 +25,9 @@ export interface Collector {
   readonly handler: Handler;
   /** The Web-standard form of the handler, for in-process tests. */
   readonly fetch: (request: Request) => Promise<Response>;
-  readonly store: EventStore;
+  readonly store: CollectorStore;
   readonly outbox: Outbox;
+  readonly projector: ProfileProjector;
   readonly metrics: CollectorMetrics;
   /** Stops accepting, finishes in-flight requests, gives sinks `drainMs` to catch up, closes the store. */
   close(options?: { drainMs?: number }): Promise<void>;
@@ -42,6 +46,17 @@ export interface StartCollectorOptions {
 const COMPACT_EVERY_MS = 60_000;
 /** Seconds a client is asked to wait while a sink is too far behind. */
 const BACKLOG_RETRY_AFTER_S = 5;
+
+/** Names of the outbox's loops: the configured sinks and the profile projector. */
+export function sinkNames(config: CollectorConfig): string[] {
+  const names: string[] = [];
+  if (config.sinks.jetstream) names.push(`jetstream:${config.sinks.jetstream.stream}`);
+  if (config.sinks.webhook) {
+    const target = new URL(config.sinks.webhook.url);
+    names.push(`webhook:${target.host}${target.pathname}`);
+  }
+  return [...names, PROFILES_SINK];
+}
 
 /** The configured sinks. Building one connects nothing: JetStream connects on its first send. */
 export function createConfiguredSinks(config: CollectorConfig, logger: Logger): Sink[] {
@@ -66,9 +81,11 @@ export function createConfiguredSinks(config: CollectorConfig, logger: Logger): 
 }
 
 export interface Forwarder {
-  readonly store: EventStore;
+  readonly store: CollectorStore;
   readonly outbox: Outbox;
+  /** The configured sinks and the profile projector (the outbox drives both). */
   readonly sinks: readonly Sink[];
+  readonly projector: ProfileProjector;
   close(drainMs: number): Promise<void>;
 }
 
@@ -76,10 +93,22 @@ export interface Forwarder {
  * The half of a collector that owns the log's way out: the outbox to the sinks and periodic compaction.
  * In a single process it shares the store with ingestion; with `--workers N` it runs in the primary.
  */
-export function startForwarder(config: CollectorConfig, options: StartCollectorOptions & { readonly store: EventStore }): Forwarder {
+export function startForwarder(config: CollectorConfig, options: StartCollectorOptions & { readonly store: CollectorStore }): Forwarder {
   const { store, logger } = options;
   const now = options.now ?? Date.now;
-  const sinks = options.sinks ? [...options.sinks] : createConfiguredSinks(config, logger);
+  const projector = createProfileProjector({
+    events: store,
+    profiles: store.profiles,
+    logger,
+    identity: config.identity,
+    now,
+    onChange: (sourceId, change) => {
+      if (change.type === 'merged') return;
+      logger.info({ source: sourceId, change: change.type, profileIds: 'profileIds' in change ? change.profileIds : undefined }, 'identity change');
+    },
+  });
+  void projector.start().catch((error: unknown) => logger.error({ err: error }, 'rebuilding the identity graphs failed'));
+  const sinks = [...(options.sinks ? [...options.sinks] : createConfiguredSinks(config, logger)), projector];
   const outbox = createOutbox({ store, sinks, logger });
   outbox.start();
   const retention = {
@@ -99,6 +128,7 @@ export function startForwarder(config: CollectorConfig, options: StartCollectorO
     store,
     outbox,
     sinks,
+    projector,
     async close(drainMs) {
       clearInterval(compaction);
       if (sinks.length > 0 && drainMs > 0) await outbox.drain(drainMs);
@@ -132,6 +162,8 @@ export interface IngestOptions {
   readonly metricsText?: () => Promise<string>;
   /** This process's share of each source's rate limit (1 / number of worker processes). */
   readonly rateShare?: number;
+  /** Profile reads and erasure for `/v1/profiles/:id`. */
+  readonly profiles?: ProfileService;
 }
 
 /** The HTTP half of a collector: handler, validators, rate limits and the node:http server. */
@@ -173,6 +205,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
     appended: options.onAppended,
     ready: () => !closing,
     ...(options.metricsText ? { metricsText: options.metricsText } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
   });
 
   const listener = createNodeListener(handler, { maxBodyBytes: config.limits.maxBatchBytes });
@@ -226,6 +259,7 @@ export async function startCollector(config: CollectorConfig, options: StartColl
     sinkNames: forwarder.sinks.map((sink) => sink.name),
     onAppended: () => forwarder.outbox.notify(),
     sinkStatus: () => forwarder.outbox.status().map(({ sink, lag, healthy }) => ({ sink, lag, healthy })),
+    profiles: createProfileService(store.profiles, createTargetResolver(config.identity), (sourceId, target) => forwarder.projector.deleteProfile(sourceId, target)),
   }).catch(async (error: unknown) => {
     await forwarder.close(0);
     await store.close();
@@ -240,6 +274,7 @@ export async function startCollector(config: CollectorConfig, options: StartColl
     fetch: toFetchHandler(ingest.handler, '127.0.0.1'),
     store,
     outbox: forwarder.outbox,
+    projector: forwarder.projector,
     metrics: ingest.metrics,
     async close({ drainMs = 5_000 } = {}) {
       if (closed) return;

@@ -66,6 +66,19 @@ export const collectorConfigSchema = z.strictObject({
       webhook: z.strictObject({ url: z.url(), headers: z.record(z.string(), z.string()).default({}), batchSize: z.number().int().positive().default(100) }).optional(),
     })
     .default({}),
+  /** How events are resolved to people (see @tailor/core's identity graph for the rules and guards). */
+  identity: z
+    .strictObject({
+      /** Keep email and phone keys as SHA-256 digests, so keys and tombstones hold no plain contact data. */
+      hashIdentifiers: z.boolean().default(true),
+      /** Country calling code for phone numbers written without one, e.g. "44". */
+      defaultCountryCode: z.string().regex(/^[1-9][0-9]{0,2}$/, 'defaultCountryCode is a calling code such as "1" or "44"').optional(),
+      /** What `alias.previousId` is: an anonymousId (browser) or an older userId (server-side renames). */
+      aliasPreviousIdType: z.enum(['anonymousId', 'userId']).default('anonymousId'),
+      /** The most identifiers one profile may hold before joins are refused. */
+      maxClusterSize: z.number().int().min(2).optional(),
+    })
+    .default({ hashIdentifiers: true, aliasPreviousIdType: 'anonymousId' }),
   /** Ingestion answers 503 once a sink is this many events behind (the local log keeps everything). */
   maxSinkLag: z.number().int().positive().default(1_000_000),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),

@@ -7,6 +7,7 @@ import { decodeBody } from './decode';
 import { SHORT_TYPES, checkImpliedType, enrichEvent, extractItems } from './ingest';
 import type { CollectorMetrics } from './metrics';
 import type { RateLimiter } from './rate-limit';
+import type { ProfileService } from './profile-routes';
 import type { EventStore, IngestedEvent } from './types';
 
 /** A request as the handler sees it; the node:http adapter and the Web `Request` wrapper both build one. */
@@ -41,6 +42,8 @@ export interface HandlerDeps {
   readonly ready: () => boolean;
   /** What `/metrics` serves; defaults to the registry of `metrics`. */
   readonly metricsText?: () => Promise<string>;
+  /** `GET/DELETE /v1/profiles/:id`; without it those routes answer 404. */
+  readonly profiles?: ProfileService;
 }
 
 /** How old a signed request may be (and how long its signature is remembered against replay). */
@@ -270,11 +273,49 @@ export function createHandler(deps: HandlerDeps): Handler {
       const text = deps.metricsText ? await deps.metricsText() : await metrics.registry.metrics();
       return ['metrics', { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: text }];
     }
+    if (path.startsWith('/v1/profiles/')) return ['profiles', await profileRoute(request)];
     const settingsMatch = /^\/v1\/projects\/([^/]+)\/settings$/.exec(path);
     if (settingsMatch && (method === 'GET' || method === 'OPTIONS')) {
       return ['settings', method === 'GET' ? settings(request, settingsMatch[1] as string) : preflight(request)];
     }
     return ['unknown', problem(404, 'not_found', `no route for ${method} ${path}; events go to POST /v1/batch, /v1/track, … or /v1/events`)];
+  }
+
+  /**
+   * `GET /v1/profiles/:id` and `DELETE /v1/profiles/:id`, where `:id` is a profile id or any identifier
+   * (`userId:u1`, `email:ann@example.com`, URL-encoded). Profiles hold personal data, so only a source's
+   * secret key (a backend) may read or erase them, and only that source's profiles.
+   */
+  async function profileRoute(request: CollectorRequest): Promise<CollectorResponse> {
+    if (request.method !== 'GET' && request.method !== 'DELETE') return problem(405, 'method_not_allowed', 'profiles take GET or DELETE', { allow: 'GET, DELETE' });
+    const key = keyFromHeaders(request.header('authorization'), request.header('x-write-key'));
+    if (key === undefined) return problem(401, 'missing_secret_key', "send the source's secret key as HTTP Basic user (empty password) or a Bearer token");
+    const credentials = keys.lookup(key);
+    if (credentials === undefined) return problem(401, 'unknown_write_key', 'the key is not known to this collector');
+    if (!credentials.secret) return problem(403, 'secret_key_required', `profiles hold personal data: use a secret key of source "${credentials.source.id}", not a write key`);
+    const limited = rateLimit(credentials);
+    if (limited) return limited;
+    if (deps.profiles === undefined) return problem(404, 'not_found', 'this collector keeps no profiles');
+    let target: string;
+    try {
+      target = decodeURIComponent(request.path.slice('/v1/profiles/'.length));
+    } catch {
+      return problem(400, 'bad_identifier', 'the profile id is not valid URL encoding');
+    }
+    if (target.length === 0 || target.includes('/')) return problem(400, 'bad_identifier', 'use /v1/profiles/<profile id> or /v1/profiles/<type>:<value> (URL-encoded)');
+    const sourceId = credentials.source.id;
+    if (request.method === 'GET') {
+      const found = deps.profiles.get(sourceId, target);
+      if (found.status === 'bad-identifier') return problem(400, 'bad_identifier', found.message);
+      if (found.status === 'not-found') return problem(404, 'profile_not_found', `source "${sourceId}" has no profile for ${target}`);
+      return json(200, found.profile, { 'cache-control': 'no-store' });
+    }
+    const deleted = await deps.profiles.delete(sourceId, target);
+    if (deleted.status === 'bad-identifier') return problem(400, 'bad_identifier', deleted.message);
+    if (deleted.status === 'not-found') return problem(404, 'profile_not_found', `source "${sourceId}" has no profile for ${target}`);
+    if (deleted.status === 'failed') return problem(503, 'delete_failed', `the deletion could not be completed (${deleted.message}); nothing was deleted, retry`, { 'retry-after': '1' });
+    logger.info({ source: sourceId, profileIds: deleted.profileIds, events: deleted.events }, 'profile deleted on request');
+    return json(200, { success: true, ...deleted });
   }
 
   function preflight(request: CollectorRequest): CollectorResponse {

@@ -21,8 +21,9 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TailorError } from '@tailor/core';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { applyEventToProfiles, toProfile, type IdentifierKind, type ProfileRecord, type ProfileTransaction } from './lmdb-profiles';
-import type { AppendResult, EventStore, IngestedEvent, Profile, RetentionPolicy, StoredEvent, StoreStats } from './types';
+import { createLmdbProfileStore, openProfileDatabases } from './lmdb-profile-store';
+import type { CollectorStore } from './profile-store';
+import type { AppendResult, EventStore, IngestedEvent, RetentionPolicy, StoredEvent, StoreStats } from './types';
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment (`data.mdb`, `lock.mdb`); created when missing. */
@@ -60,15 +61,18 @@ interface LogValue {
 /** [receivedAt, seq] of the stored event. */
 type DedupValue = readonly [number, number];
 
+/** The LMDB event store, with the profile store that shares its environment. */
+export type LmdbStore = CollectorStore;
+
 /**
  * Opens (or creates) the collector's durable store in `dataDir`: an append-only log with group commit,
- * a per-source dedup index and profiles, all in one LMDB environment.
+ * a per-source dedup index, and the profile store (identity journal, profiles), all in one LMDB environment.
  *
  * @example
  * const store = createLmdbStore({ dataDir: '/var/lib/tailor' });
  * const { seqs } = await store.append('shop', [{ messageId: 'm1', event }], Date.now()); // durable once resolved
  */
-export function createLmdbStore(options: LmdbStoreOptions): EventStore {
+export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
   if (typeof options?.dataDir !== 'string' || options.dataDir.length === 0) {
     throw new TailorError('invalid_options', 'createLmdbStore: "dataDir" is required (a directory for the LMDB files)');
   }
@@ -77,7 +81,8 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
   const clock = options.clock ?? { now: () => Date.now() };
   const dataDir = resolve(options.dataDir);
   const dbs = openEnvironment(dataDir, options.mapSizeBytes);
-  const { root, log, dedup, profiles, lookup, cursors, meta } = dbs;
+  const { root, log, dedup, cursors, meta } = dbs;
+  const profileStore = createLmdbProfileStore(root, openProfileDatabases(root), { keyPart, durably: (write) => durably(write), removeEvents: (seqs) => removeLogEntries(seqs) });
 
   /** Last seq handed out (inside a write transaction); the next append continues from here. */
   let assignedSeq = Math.max(Number(meta.get(LAST_SEQ_KEY) ?? 0), lastKey(log));
@@ -115,18 +120,6 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
     }
   }
 
-  function profileTransaction(sourceId: string): ProfileTransaction {
-    const source = keyPart(sourceId);
-    const kindKey = (kind: IdentifierKind) => (kind === 'user' ? 'u' : 'a');
-    return {
-      getProfile: (id) => profiles.get([source, keyPart(id)]),
-      putProfile: (record) => void profiles.put([source, keyPart(record.id)], record),
-      removeProfile: (id) => void profiles.remove([source, keyPart(id)]),
-      getLookup: (kind, id) => lookup.get([source, kindKey(kind), keyPart(id)]),
-      putLookup: (kind, id, profileId) => void lookup.put([source, kindKey(kind), keyPart(id)], profileId),
-    };
-  }
-
   /** Runs inside the write transaction: dedup check, seq assignment and all writes of one append. */
   function writeAppend(sourceId: string, events: readonly IngestedEvent[], receivedAt: number): Array<number | null> {
     // Inside the write transaction this read sees every commit, this process's or another's.
@@ -135,7 +128,6 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
     try {
       const now = clock.now();
       const source = keyPart(sourceId);
-      const profileTx = profileTransaction(sourceId);
       const seqs: Array<number | null> = [];
       for (let i = 0; i < events.length; i++) {
         const { messageId, event } = events[i] as IngestedEvent;
@@ -148,7 +140,6 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
         const seq = ++assignedSeq;
         log.put(seq, { sourceId, receivedAt, event });
         dedup.put(key, [receivedAt, seq]);
-        applyEventToProfiles(profileTx, sourceId, event, receivedAt);
         seqs.push(seq);
       }
       if (assignedSeq !== before) meta.put(LAST_SEQ_KEY, assignedSeq);
@@ -187,6 +178,18 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
           return n;
         }),
       );
+    }
+    return removed;
+  }
+
+  /** Inside a write transaction: deletes log entries (a person's erasure); returns how many existed. */
+  function removeLogEntries(seqs: readonly number[]): number {
+    let removed = 0;
+    for (const seq of seqs) {
+      if (log.doesExist(seq)) {
+        void log.remove(seq);
+        removed++;
+      }
     }
     return removed;
   }
@@ -239,22 +242,12 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
       await durably(cursors.put(keyPart(name), seq));
     },
 
-    getProfile(sourceId: string, profileId: string): Profile | undefined {
-      assertOpen('getProfile');
-      const record = profiles.get([keyPart(sourceId), keyPart(profileId)]);
-      return record === undefined ? undefined : toProfile(record);
+    async removeEvents(seqs: readonly number[]): Promise<number> {
+      assertOpen('removeEvents');
+      return durably(root.transaction(() => removeLogEntries(seqs)));
     },
 
-    findProfile(sourceId: string, id: { userId?: string; anonymousId?: string }): Profile | undefined {
-      assertOpen('findProfile');
-      const source = keyPart(sourceId);
-      const profileId =
-        (id.userId === undefined ? undefined : lookup.get([source, 'u', keyPart(id.userId)])) ??
-        (id.anonymousId === undefined ? undefined : lookup.get([source, 'a', keyPart(id.anonymousId)]));
-      if (profileId === undefined) return undefined;
-      const record = profiles.get([source, keyPart(profileId)]);
-      return record === undefined ? undefined : toProfile(record);
-    },
+    profiles: profileStore,
 
     stats(): StoreStats {
       assertOpen('stats');
@@ -266,7 +259,7 @@ export function createLmdbStore(options: LmdbStoreOptions): EventStore {
         lastSeq: visibleSeq(),
         bytes: fileSize(join(dataDir, 'data.mdb')) + fileSize(join(dataDir, 'lock.mdb')),
         dedupEntries: entryCount(dedup),
-        profiles: entryCount(profiles),
+        profiles: profileStore.count(),
       };
     },
 
@@ -304,8 +297,6 @@ interface Environment {
   readonly root: RootDatabase;
   readonly log: Database<LogValue, number>;
   readonly dedup: Database<DedupValue, Key>;
-  readonly profiles: Database<ProfileRecord, Key>;
-  readonly lookup: Database<string, Key>;
   readonly cursors: Database<number, string>;
   readonly meta: Database<unknown, string>;
 }
@@ -315,7 +306,7 @@ function openEnvironment(dataDir: string, mapSizeBytes: number | undefined): Env
   let root: RootDatabase | undefined;
   try {
     // noSubdir: false explicitly, or a dataDir with a dot ("data.v1") would be taken for a file name.
-    root = open({ path: dataDir, noSubdir: false, maxDbs: 8, encoding: 'msgpack', ...(mapSizeBytes === undefined ? {} : { mapSize: mapSizeBytes }) });
+    root = open({ path: dataDir, noSubdir: false, maxDbs: 16, encoding: 'msgpack', ...(mapSizeBytes === undefined ? {} : { mapSize: mapSizeBytes }) });
     const env = root;
     const named = <V, K extends Key>(name: string) => env.openDB<V, K>(name, { encoding: 'msgpack' });
     return {
@@ -324,8 +315,6 @@ function openEnvironment(dataDir: string, mapSizeBytes: number | undefined): Env
       // ~2 KB retail events then encode about 25% faster and 15% smaller than with inline records.
       log: env.openDB<LogValue, number>('log', { encoding: 'msgpack', sharedStructuresKey: LOG_STRUCTURES_KEY }),
       dedup: named<DedupValue, Key>('dedup'),
-      profiles: named<ProfileRecord, Key>('profiles'),
-      lookup: named<string, Key>('profile-lookup'),
       cursors: named<number, string>('cursors'),
       meta: named<unknown, string>('meta'),
     };
@@ -396,7 +385,7 @@ function storageUnavailable(dataDir: string, problem: string, cause?: unknown): 
  * (so NUL and its escape char are escaped) and cap keys at 1978 bytes (so long ids are replaced by a hash;
  * the `\u0001\u0003` prefix cannot come out of the escaping, which only emits `\u0001\u0001` and `\u0001\u0002`).
  */
-function keyPart(value: string): string {
+export function keyPart(value: string): string {
   const escaped = value.replace(/[\u0000\u0001]/g, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002'));
   if (escaped.length <= 250) return escaped;
   return `\u0001\u0003${createHash('sha256').update(value).digest('hex')}`;

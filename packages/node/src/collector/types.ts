@@ -29,10 +29,15 @@ export interface AppendResult {
 
 /** A person as the collector knows them so far: the profile the identity and decision layers build on. */
 export interface Profile {
-  /** Stable public id of the profile within its source. */
+  /** Stable public id of the profile within its source (`p_` + 20 hex digits). */
   readonly id: string;
   readonly sourceId: string;
+  /** Identifier keys of the person (`userId:u1`, `email:<sha256>`, ...), oldest first. */
+  readonly identifiers: readonly string[];
+  /** Ids of profiles merged into this one: they resolve here. */
+  readonly mergedIds: readonly string[];
   readonly userId?: string;
+  /** The most recent anonymous ids (cookies, devices), at most 100. */
   readonly anonymousIds: readonly string[];
   readonly traits: Readonly<Record<string, unknown>>;
   /** Epoch ms of the first and last event (event time, not receipt time). */
@@ -41,6 +46,18 @@ export interface Profile {
   /** Events by call type (`track`, `page`, …) and track events by name. */
   readonly counts: Readonly<Record<string, number>>;
   readonly events: Readonly<Record<string, number>>;
+  /** The last identity changes of this profile (merged, split, demoted), newest last, at most 20. */
+  readonly history: readonly ProfileHistoryEntry[];
+}
+
+export interface ProfileHistoryEntry {
+  readonly type: 'merged' | 'split' | 'demoted';
+  readonly at: number;
+  readonly profileIds: readonly string[];
+  /** The rule and event behind a merge. */
+  readonly rule?: string;
+  readonly eventId?: string;
+  readonly identifier?: string;
 }
 
 export interface StoreStats {
@@ -69,7 +86,7 @@ export interface EventStore {
    * Appends one request's events atomically and durably: the promise resolves only after the
    * transaction holding them is committed to disk (fsync), so the caller may then answer 2xx.
    * An event whose (sourceId, messageId) was stored within the dedup window is skipped, also when
-   * the duplicate is in the same call or in a concurrent one. Profiles are updated in the same transaction.
+   * the duplicate is in the same call or in a concurrent one. Profiles are projected from the log afterwards.
    */
   append(sourceId: string, events: readonly IngestedEvent[], receivedAt: number): Promise<AppendResult>;
   /** Up to `limit` events with seq > afterSeq, in order. */
@@ -80,9 +97,8 @@ export interface EventStore {
   /** A sink's position: the last seq it has durably forwarded (0 when none). */
   getCursor(name: string): number;
   setCursor(name: string, seq: number): Promise<void>;
-  getProfile(sourceId: string, profileId: string): Profile | undefined;
-  /** The profile an identifier (userId or anonymousId) belongs to. */
-  findProfile(sourceId: string, id: { userId?: string; anonymousId?: string }): Profile | undefined;
+  /** Deletes log entries durably (erasure of a person); returns how many existed. */
+  removeEvents(seqs: readonly number[]): Promise<number>;
   stats(): StoreStats;
   /**
    * Applies retention and expires dedup entries older than the dedup window. Never deletes an event
