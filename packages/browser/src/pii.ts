@@ -1,38 +1,34 @@
+import { normalizeIdentifier } from '@tailor/core';
+
 /**
- * Trims and lowercases an email; `undefined` when it is not plausibly one (no `local@domain.tld`, spaces,
- * empty labels, over 254 characters). No provider-specific rewriting (Gmail dots stay).
+ * Normalizes an email exactly as the collector's identity graph keys it (trimmed, lowercased, provider rules:
+ * Gmail drops dots and `+tags`, most providers drop `+tags`), so a digest made on the device equals the
+ * graph's key for the same person. `undefined` when it is not an email. Placeholders are not refused here:
+ * the collector decides what is blocked.
  *
  * @example
- * normalizeEmail('  Ada@Example.COM '); // 'ada@example.com'
+ * normalizeEmail('  Ada.L+shop@Gmail.COM '); // 'adal@gmail.com'
  */
 export function normalizeEmail(value: string): string | undefined {
-  const email = String(value).trim().toLowerCase();
-  return email.length <= 254 && /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email) ? email : undefined;
+  const email = normalizeIdentifier('email', String(value), { blocked: [] });
+  return typeof email === 'string' && email.length <= 254 ? email : undefined;
 }
 
 /**
- * Normalizes a phone number to E.164-like `+<digits>`; `undefined` unless that has 8 to 15 digits.
+ * Normalizes a phone number to E.164 `+<digits>` exactly as the collector's identity graph does;
+ * `undefined` unless that has 8 to 15 digits.
  *
- * Spaces, dashes, dots and parentheses are dropped; anything else but digits and a leading `+` makes the
- * number invalid. `+` or `00` starts an international number. Otherwise, with `defaultCountryCode` (`'44'`
- * or `'+44'`): a leading `0` is the national trunk prefix and is replaced by the country code, and a number
- * that does not already start with the country code gets it prepended (`'(212) 555-1234'`, `'1'` →
- * `'+12125551234'`). Without it a leading `0` is invalid and other digits are taken as already international.
- * A trunk `0` that belongs to the number (Italy: +39 06…) must be given in international form.
+ * `+` or `00` starts an international number. Anything else is national and needs `defaultCountryCode`
+ * (`'44'` or `'+44'`): trunk zeros are dropped and the code prepended. Without a country code a national
+ * number is refused rather than guessed, since a wrong guess would hash to somebody else's key.
  *
  * @example
  * normalizePhone('07911 123456', '44'); // '+447911123456'
  * normalizePhone('0049 30 1234567'); // '+49301234567'
  */
 export function normalizePhone(value: string, defaultCountryCode?: string): string | undefined {
-  let phone = String(value).replace(/[\s\-.()]/g, '');
-  const code = (defaultCountryCode ?? '').replace(/^\+/, '');
-  if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
-  else if (!phone.startsWith('+') && /^[1-9]\d{0,2}$/.test(code)) {
-    phone = `+${phone.startsWith('0') ? code + phone.slice(1) : phone.startsWith(code) ? phone : code + phone}`;
-  } else if (!phone.startsWith('+')) phone = `+${phone}`;
-  // Country codes never start with 0.
-  return /^\+[1-9]\d{7,14}$/.test(phone) ? phone : undefined;
+  const phone = normalizeIdentifier('phone', String(value), { blocked: [], ...(defaultCountryCode === undefined ? {} : { defaultCountryCode }) });
+  return typeof phone === 'string' ? phone : undefined;
 }
 
 /**

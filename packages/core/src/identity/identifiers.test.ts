@@ -130,3 +130,26 @@ describe('identifier keys', () => {
     expect(parseIdentifier('custom:bad name:1')).toBeUndefined();
   });
 });
+
+describe('normalizeIdentifier: device-hashed values and national phones', () => {
+  it('keeps a SHA-256 hex email or phone as it is (hashed on the device with the same normalization)', () => {
+    const digest = 'a'.repeat(64);
+    expect(normalizeIdentifier('email', digest)).toBe(digest);
+    expect(normalizeIdentifier('phone', digest, { hash: () => 'rehashed' })).toBe(digest);
+    // Only email and phone: other types are ids, hashed (when asked) like any other value.
+    expect(normalizeIdentifier('userId', '3f'.repeat(32), { hash: () => 'hashed' })).toBe('hashed');
+  });
+
+  it('reads a number written with its country code but no + as international, and ignores a bad country code', () => {
+    expect(normalizeIdentifier('phone', '447911123456', { defaultCountryCode: '44' })).toBe('+447911123456');
+    expect(normalizeIdentifier('phone', '14155550100', { defaultCountryCode: '1' })).toBe('+14155550100');
+    expect(normalizeIdentifier('phone', '7911 123456', { defaultCountryCode: '44' })).toBe('+447911123456');
+    expect(normalizeIdentifier('phone', '07911 123456', { defaultCountryCode: 'uk' })).toMatchObject({ rejected: 'invalid_phone' });
+  });
+
+  it('refuses emails with two @ or empty domain labels', () => {
+    for (const email of ['ada@@example.com', 'ada@example..com', 'ada@.example.com', 'a@b@example.com']) {
+      expect(normalizeIdentifier('email', email)).toMatchObject({ rejected: 'invalid_email' });
+    }
+  });
+});

@@ -128,12 +128,15 @@ function compileBlocked(patterns: readonly BlockedPattern[]): (candidates: reado
   };
 }
 
+const EMAIL_DOMAIN = /^[^\s@.]+(\.[^\s@.]+)+$/;
+
 function normalizeEmail(value: string, providers: ReadonlyMap<string, EmailProviderRule>): string | IdentifierRejection {
   const email = value.trim().toLowerCase();
   const at = email.lastIndexOf('@');
   let local = email.slice(0, at);
   let domain = email.slice(at + 1).replace(/\.$/, '');
-  if (at <= 0 || domain.length === 0 || !domain.includes('.') || /\s/.test(email)) return { rejected: 'invalid_email' };
+  // One @, a local part, and a domain of two or more non-empty labels (a trailing dot, the DNS root, is dropped).
+  if (at <= 0 || local.includes('@') || !EMAIL_DOMAIN.test(domain) || /\s/.test(email)) return { rejected: 'invalid_email' };
   const rule = providers.get(domain) ?? providers.get('*');
   if (rule?.dropPlusTag) {
     const plus = local.indexOf('+');
@@ -162,7 +165,9 @@ function normalizePhone(value: string, countryCode: string | undefined): { e164:
   } else {
     if (countryCode === undefined) return { rejected: 'invalid_phone', detail: 'no country code and no defaultCountryCode' };
     national = digits.replace(/^0+/, '');
-    if (countryCode === '1' && national.length === 11 && national.startsWith('1')) national = national.slice(1);
+    // Written without + but already with the country code (`447911123456`, `14155550100`): no national
+    // significant number is that long and starts with its own country code.
+    if (digits === national && national.startsWith(countryCode) && national.length - countryCode.length >= 9) national = national.slice(countryCode.length);
     international = countryCode + national;
   }
   if (international.length < 8 || international.length > 15 || international.startsWith('0')) {
@@ -175,11 +180,15 @@ function normalizePhone(value: string, countryCode: string | undefined): { e164:
  * Compiles {@link NormalizeOptions} once, for callers that normalize many values.
  * @example const normalize = createIdentifierNormalizer({ defaultCountryCode: '44' }); normalize('phone', '020 7946 0018') // '+442079460018'
  */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 export function createIdentifierNormalizer(options: NormalizeOptions = {}): IdentifierNormalizer {
   const providers = new Map(Object.entries(options.emailProviders ?? DEFAULT_EMAIL_PROVIDERS));
   const isBlocked = compileBlocked(options.blocked ?? DEFAULT_BLOCKED_VALUES);
   const maxLength = options.maxLength ?? MAX_LENGTH;
-  const countryCode = options.defaultCountryCode?.replace(/^\+/, '');
+  const code = options.defaultCountryCode?.replace(/^\+/, '');
+  // Calling codes are 1–3 digits; anything else ('uk') is treated as no code rather than glued onto numbers.
+  const countryCode = code !== undefined && /^[1-9]\d{0,2}$/.test(code) ? code : undefined;
   const { hash } = options;
   return (type, raw) => {
     if (!isIdentifierType(type)) return { rejected: 'invalid_type' };
@@ -188,6 +197,8 @@ export function createIdentifierNormalizer(options: NormalizeOptions = {}): Iden
     if (value.length > maxLength) return { rejected: 'too_long' };
     let normalized: string;
     let candidates: string[];
+    // A device that hashed the value already (SHA-256 hex of the same normalized form) sends the digest: keep it.
+    if ((type === 'email' || type === 'phone') && SHA256_HEX.test(value)) return value;
     if (type === 'email') {
       const email = normalizeEmail(value, providers);
       if (typeof email !== 'string') return email;

@@ -100,6 +100,15 @@ describe('profile projector', () => {
     expect(find('outlet', 'anonymousId:a9')?.id).not.toBe(find('shop', 'anonymousId:a9')?.id);
   });
 
+  it('links an email hashed on the device (same normalization) to the same address sent in clear', async () => {
+    const { feed, find } = open();
+    await feed('shop', [
+      ingest({ type: 'identify', messageId: 'm1', anonymousId: 'web-cookie', traits: { email: sha('annlee@gmail.com') } }),
+      ingest({ type: 'identify', messageId: 'm2', userId: 'crm-7', traits: { email: 'Ann.Lee+offers@gmail.com' } }),
+    ]);
+    expect(find('shop', 'anonymousId:web-cookie')?.id).toBe(find('shop', 'userId:crm-7')?.id);
+  });
+
   it('does not count an event twice when the outbox sends a batch again', async () => {
     const { feed, find, projector, store } = open();
     await feed('shop', [track('m1', { anonymousId: 'a1' }), ingest({ type: 'identify', messageId: 'm2', userId: 'u1', anonymousId: 'a1' })]);
