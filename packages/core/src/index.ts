@@ -44,7 +44,9 @@ export {
 } from './envelope';
 export {
   CHANNELS,
+  DECISION_EVENTS,
   ECOMMERCE_EVENTS,
+  OUTCOME_EVENTS,
   POS_LOYALTY_EVENTS,
   RETAIL_EVENTS,
   channelSchema,
@@ -131,3 +133,4 @@ export {
   type ProbabilisticEdge,
 } from './identity/probabilistic';
 export { NOISE_LEVELS, generateIdentities, type NoiseLevel, type SyntheticIdentities } from './identity/generator';
+export type { ExperimentAssignment, FeatureValues, ModelInfo, Scorer, SyncScorer } from './decision/types';

@@ -5,6 +5,7 @@ import {
   CHANNELS,
   channelSchema,
   currencySchema,
+  DECISION_EVENTS,
   ECOMMERCE_EVENTS,
   isRetailEventName,
   moneySchema,
@@ -95,6 +96,10 @@ const SAMPLES: RetailEvents = {
   'Loyalty Points Redeemed': { loyalty_id: 'L-1', points: 500, balance: -20, transaction_id: 't-1' },
   'Loyalty Tier Changed': { loyalty_id: 'L-1', tier: 'gold', previous_tier: 'silver' },
   'Loyalty Reward Redeemed': { loyalty_id: 'L-1', reward_id: 'free-coffee', points: 150 },
+  'Offer Viewed': { decision_id: 'd-1', offer_id: 'free-shipping', placement_id: 'home-hero', rank: 1 },
+  'Offer Clicked': { decision_id: 'd-1', offer_id: 'free-shipping', placement_id: 'home-hero' },
+  'Offer Converted': { decision_id: 'd-1', offer_id: 'free-shipping', placement_id: 'home-hero', value: 59.9 },
+  'Offer Dismissed': { decision_id: 'd-1', offer_id: 'free-shipping', placement_id: 'home-hero' },
 };
 
 // [event, properties, expected issues]
@@ -143,9 +148,9 @@ const INVALID: Array<[RetailEventName, unknown, Array<{ path: string; code: stri
 const EVENT_NAMES = Object.keys(RETAIL_EVENTS) as RetailEventName[];
 
 describe('retail catalog', () => {
-  it('merges the e-commerce and POS/loyalty maps without a name clash', () => {
-    expect(EVENT_NAMES).toHaveLength(Object.keys(ECOMMERCE_EVENTS).length + Object.keys(POS_LOYALTY_EVENTS).length);
-    expect(EVENT_NAMES).toHaveLength(36);
+  it('merges the e-commerce, POS/loyalty and offer-outcome maps without a name clash', () => {
+    expect(EVENT_NAMES).toHaveLength(Object.keys(ECOMMERCE_EVENTS).length + Object.keys(POS_LOYALTY_EVENTS).length + Object.keys(DECISION_EVENTS).length);
+    expect(EVENT_NAMES).toHaveLength(40);
     expect(Object.isFrozen(RETAIL_EVENTS)).toBe(true);
   });
 

@@ -1,8 +1,10 @@
 import type * as z from 'zod';
+import { DECISION_EVENTS } from './decisioning';
 import { ECOMMERCE_EVENTS } from './ecommerce';
 import { POS_LOYALTY_EVENTS } from './pos-loyalty';
 import type { productSchema } from './product';
 
+export { DECISION_EVENTS, OUTCOME_EVENTS } from './decisioning';
 export { ECOMMERCE_EVENTS } from './ecommerce';
 export { CHANNELS, channelSchema, POS_LOYALTY_EVENTS } from './pos-loyalty';
 export type { Channel } from './pos-loyalty';
@@ -15,11 +17,11 @@ export {
 } from './product';
 
 /**
- * Every built-in retail event (Segment E-commerce v2, POS, loyalty) by name, mapped to the schema of
+ * Every built-in retail event (Segment E-commerce v2, POS, loyalty, offer outcomes) by name, mapped to the schema of
  * its `properties`. A tracking plan starts from this and adds the retailer's own events.
  * @example RETAIL_EVENTS['Product Added'].safeParse({ sku: 'G-32', quantity: 1 }).success // true
  */
-export const RETAIL_EVENTS = Object.freeze({ ...ECOMMERCE_EVENTS, ...POS_LOYALTY_EVENTS });
+export const RETAIL_EVENTS = Object.freeze({ ...ECOMMERCE_EVENTS, ...POS_LOYALTY_EVENTS, ...DECISION_EVENTS });
 
 /** The name of a built-in retail event, e.g. `'Order Completed'`. */
 export type RetailEventName = keyof typeof RETAIL_EVENTS;
