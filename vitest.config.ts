@@ -9,6 +9,8 @@ const alias = [
   { find: /^@tailor\/core$/, replacement: here('packages/core/src/index.ts') },
   { find: /^@tailor\/browser$/, replacement: here('packages/browser/src/index.ts') },
   { find: /^@tailor\/browser\/msgpack$/, replacement: here('packages/browser/src/msgpack.ts') },
+  { find: /^@tailor\/browser\/decisions$/, replacement: here('packages/browser/src/decisions.ts') },
+  { find: /^@tailor\/browser\/onnx$/, replacement: here('packages/browser/src/onnx.ts') },
   { find: /^@tailor\/node$/, replacement: here('packages/node/src/index.ts') },
   { find: /^@tailor\/react$/, replacement: here('packages/react/src/index.ts') },
   { find: /^@tailor\/test-utils$/, replacement: here('packages/test-utils/src/index.ts') },

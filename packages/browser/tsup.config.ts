@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/msgpack.ts'],
+  entry: ['src/index.ts', 'src/msgpack.ts', 'src/decisions.ts', 'src/onnx.ts'],
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { composite: false } },
   target: 'es2022',

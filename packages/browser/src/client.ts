@@ -77,6 +77,15 @@ export interface TailorClient<Events extends EventMap = RetailEvents> {
   /** For UI bindings (`useSyncExternalStore`): a stable snapshot, replaced when something changes. */
   getSnapshot(): TailorSnapshot;
   subscribe(listener: () => void): () => void;
+  /**
+   * Calls `listener` with every event this client builds (after consent gating of sending is decided, before
+   * it is queued): how on-device decisions keep the person's features current. Returns an unsubscribe.
+   */
+  onEvent(listener: (event: OutgoingEvent) => void): () => void;
+  /** The platform the client runs on (clock, ids, transport, timers), for companions like `createDecisions`. */
+  readonly platform: Platform;
+  /** Where the client sends, and with which key. */
+  readonly connection: { readonly endpoint: string; readonly writeKey: string };
   /** Stops timers and listeners (the queue keeps what was not sent). */
   close(): void;
 }
@@ -214,7 +223,16 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
     return writing;
   }
 
+  const eventListeners = new Set<(event: OutgoingEvent) => void>();
+
   function accept(event: OutgoingEvent): void {
+    for (const listener of eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        logger.warn({ error }, 'tailor: an event listener threw');
+      }
+    }
     let size: number;
     try {
       size = JSON.stringify(event).length;
@@ -363,6 +381,12 @@ export function createTailor<Events extends EventMap = RetailEvents>(options: Ta
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+    platform,
+    connection: { endpoint, writeKey: options.writeKey },
     close() {
       closed = true;
       if (timer !== undefined) timers.clearTimeout(timer);

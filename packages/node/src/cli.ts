@@ -12,6 +12,9 @@ import { parseDuration } from './collector/duration';
 import { createJetStreamSink, subjectToken } from './collector/jetstream-sink';
 import { createLmdbStore } from './collector/lmdb-store';
 import { createProgress } from './progress';
+import { RESOLVE_HELP } from './resolve/help';
+import { IMPORT_HELP } from './import/help';
+import { TRAIN_HELP } from './training/help';
 
 const HELP = `tailor — Tailor's self-hosted collector and tools
 
@@ -24,7 +27,7 @@ Usage:
       Writes stored events as NDJSON (stdout unless --out).
   tailor replay --data-dir DIR --nats URL [--stream TAILOR_EVENTS] [--subject-prefix tailor.events] [--since T] [--source ID]
       Re-sends the stored log to JetStream (deduplicated there by messageId), with a progress bar.
-  tailor help
+${RESOLVE_HELP}${IMPORT_HELP}${TRAIN_HELP}  tailor help
 `;
 
 function fail(message: string): never {
@@ -190,6 +193,21 @@ async function main(): Promise<void> {
       return exportEvents(rest);
     case 'replay':
       return replay(rest);
+    case 'resolve': {
+      const { runResolveCommand } = await import('./resolve/command');
+      process.exitCode = await runResolveCommand(rest);
+      return;
+    }
+    case 'import': {
+      const { runImportCommand } = await import('./import/command');
+      process.exitCode = await runImportCommand(rest);
+      return;
+    }
+    case 'train': {
+      const { runTrainCommand } = await import('./training/command');
+      process.exitCode = await runTrainCommand(rest);
+      return;
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -32,3 +32,12 @@ export {
   type TailorNodeOptions,
   type TrackCall,
 } from './client/index';
+export {
+  createDecisionClient,
+  type DecideCall,
+  type DecideResult,
+  type DecisionClient,
+  type DecisionClientOptions,
+  type DecisionClientStats,
+} from './client/decisions';
+export { createScorer, createOnnxRuntimeScorer, loadOnnxRuntimeNode, type CreateScorerOptions, type OnnxNodeOptions } from './models/index';

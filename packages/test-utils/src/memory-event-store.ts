@@ -87,8 +87,13 @@ export function createMemoryEventStore(): EventStore {
       cursors.set(name, seq);
     },
 
-    getProfile: () => undefined,
-    findProfile: () => undefined,
+    async removeEvents(seqs: readonly number[]): Promise<number> {
+      assertOpen('removeEvents');
+      const doomed = new Set(seqs);
+      const before = log.length;
+      for (let i = log.length - 1; i >= 0; i--) if (doomed.has((log[i] as StoredEvent).seq)) log.splice(i, 1);
+      return before - log.length;
+    },
 
     stats(): StoreStats {
       return {

@@ -6,6 +6,8 @@ import { createKeyRing } from './auth';
 import type { CollectorConfig, Source } from './config';
 import { createHandler, type Handler } from './handler';
 import { createNodeListener, toFetchHandler } from './http-adapter';
+import { createDecisionService, loadSourceDecisions, type SourceDecisions } from './decisions';
+import { profileFeatures } from './features';
 import { createJetStreamSink, subjectToken } from './jetstream-sink';
 import { createLmdbStore } from './lmdb-store';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics';
@@ -15,7 +17,7 @@ import { createRateLimiter } from './rate-limit';
 import { createProfileProjector, createTargetResolver, PROFILES_SINK, type ProfileProjector } from './profile-projector';
 import { createProfileService, type ProfileService } from './profile-routes';
 import type { CollectorStore } from './profile-store';
-import type { EventStore, Sink } from './types';
+import type { Sink } from './types';
 import { createWebhookSink } from './webhook-sink';
 
 export interface Collector {
@@ -149,7 +151,7 @@ export interface IngestServer {
 
 export interface IngestOptions {
   readonly logger: Logger;
-  readonly store: EventStore;
+  readonly store: CollectorStore;
   readonly configDir?: string;
   readonly now?: () => number;
   /** Names of the sinks whose cursors bound how far ingestion may run ahead of them. */
@@ -174,6 +176,20 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
   for (const source of config.sources) {
     sources.push(source.plan === undefined ? source : { ...source, trackingPlan: await loadTrackingPlan(source.plan, options.configDir ?? process.cwd()) });
   }
+  const decisionSources = new Map<string, SourceDecisions>();
+  for (const source of sources) {
+    if (source.decisions !== undefined) decisionSources.set(source.id, loadSourceDecisions(source.id, source.decisions, options.configDir ?? process.cwd()));
+  }
+  const decisions =
+    decisionSources.size === 0
+      ? undefined
+      : createDecisionService({
+          profiles: store.profiles,
+          sources: decisionSources,
+          features: profileFeatures,
+          log: (sourceId, record) => store.decisionLog.append(sourceId, record),
+          now,
+        });
   const validators = new Map<string, EventValidator>(
     sources.map((source) => [source.id, createEventValidator({ ...(source.trackingPlan ? { plan: source.trackingPlan } : {}), limits: config.limits })]),
   );
@@ -206,6 +222,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
     ready: () => !closing,
     ...(options.metricsText ? { metricsText: options.metricsText } : {}),
     ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(decisions ? { decisions } : {}),
   });
 
   const listener = createNodeListener(handler, { maxBodyBytes: config.limits.maxBatchBytes });

@@ -32,6 +32,8 @@ export const sourceConfigSchema = z.strictObject({
   requireSignature: z.boolean().default(false),
   /** Path of a module whose default export is a tracking plan (`defineTrackingPlan(...)`); default: the retail catalog. */
   plan: z.string().optional(),
+  /** Path of the source's decision config (JSON: offers, placements, policies, models, experiments); enables /v1/decide. */
+  decisions: z.string().optional(),
 }).refine((source) => source.writeKeys.length + source.secretKeys.length > 0, { message: 'a source needs at least one write key or secret key', path: ['writeKeys'] });
 
 export const collectorConfigSchema = z.strictObject({

@@ -7,6 +7,7 @@ import { decodeBody } from './decode';
 import { SHORT_TYPES, checkImpliedType, enrichEvent, extractItems } from './ingest';
 import type { CollectorMetrics } from './metrics';
 import type { RateLimiter } from './rate-limit';
+import type { DecisionService } from './decisions';
 import type { ProfileService } from './profile-routes';
 import type { EventStore, IngestedEvent } from './types';
 
@@ -44,6 +45,8 @@ export interface HandlerDeps {
   readonly metricsText?: () => Promise<string>;
   /** `GET/DELETE /v1/profiles/:id`; without it those routes answer 404. */
   readonly profiles?: ProfileService;
+  /** `POST /v1/decide`, `GET /v1/decision-config`, `GET /v1/models/:id`. */
+  readonly decisions?: DecisionService;
 }
 
 /** How old a signed request may be (and how long its signature is remembered against replay). */
@@ -274,6 +277,10 @@ export function createHandler(deps: HandlerDeps): Handler {
       return ['metrics', { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: text }];
     }
     if (path.startsWith('/v1/profiles/')) return ['profiles', await profileRoute(request)];
+    if (path === '/v1/decide' || path === '/v1/decision-config' || path.startsWith('/v1/models/')) {
+      const name = path === '/v1/decide' ? 'decide' : path === '/v1/decision-config' ? 'decision-config' : 'models';
+      return [name, method === 'OPTIONS' ? preflight(request) : decisionRoute(request, name)];
+    }
     const settingsMatch = /^\/v1\/projects\/([^/]+)\/settings$/.exec(path);
     if (settingsMatch && (method === 'GET' || method === 'OPTIONS')) {
       return ['settings', method === 'GET' ? settings(request, settingsMatch[1] as string) : preflight(request)];
@@ -316,6 +323,52 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (deleted.status === 'failed') return problem(503, 'delete_failed', `the deletion could not be completed (${deleted.message}); nothing was deleted, retry`, { 'retry-after': '1' });
     logger.info({ source: sourceId, profileIds: deleted.profileIds, events: deleted.events }, 'profile deleted on request');
     return json(200, { success: true, ...deleted });
+  }
+
+  /**
+   * Decisions for browsers and backends. Any key of the source works (a write key is public, and so is what it
+   * can ask: offers for a person, never their profile); the answer is scoped to the key's source.
+   */
+  function decisionRoute(request: CollectorRequest, name: 'decide' | 'decision-config' | 'models'): CollectorResponse {
+    const origin = request.header('origin');
+    const expected = name === 'decide' ? 'POST' : 'GET';
+    if (request.method !== expected) return problem(405, 'method_not_allowed', `${request.path} takes ${expected}`, { allow: `${expected}, OPTIONS` });
+    const key = keyFromHeaders(request.header('authorization'), request.header('x-write-key'));
+    if (key === undefined) return problem(401, 'missing_write_key', 'send the write key as HTTP Basic user (empty password), a Bearer token or an X-Write-Key header', corsHeaders(origin, undefined));
+    const credentials = keys.lookup(key);
+    if (credentials === undefined) return problem(401, 'unknown_write_key', 'the write key is not known to this collector; check the key in your client config', corsHeaders(origin, undefined));
+    const cors = corsHeaders(origin, credentials.source.allowedOrigins);
+    if (origin !== undefined && cors['access-control-allow-origin'] === undefined) return problem(403, 'origin_not_allowed', `origin ${origin} may not call source "${credentials.source.id}"`);
+    const limited = rateLimit(credentials);
+    if (limited) return limited;
+    const decisions = deps.decisions;
+    const sourceId = credentials.source.id;
+    if (decisions === undefined || decisions.published(sourceId) === undefined) {
+      return problem(404, 'no_decisions', `source "${sourceId}" has no decision config; set "decisions" on the source in the collector config`, cors);
+    }
+    if (name === 'decision-config') {
+      const published = decisions.published(sourceId) as NonNullable<ReturnType<DecisionService['published']>>;
+      const headers = { ...cors, etag: published.etag, 'cache-control': 'no-cache' };
+      if (request.header('if-none-match') === published.etag) return { status: 304, headers, body: '' };
+      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: published.body };
+    }
+    if (name === 'models') {
+      let modelId: string;
+      try {
+        modelId = decodeURIComponent(request.path.slice('/v1/models/'.length));
+      } catch {
+        return problem(400, 'bad_model_id', 'the model id is not valid URL encoding', cors);
+      }
+      const model = decisions.model(sourceId, modelId);
+      if (model === undefined) return problem(404, 'model_not_found', `source "${sourceId}" has no model "${modelId}"`, cors);
+      const headers = { ...cors, etag: model.etag, 'cache-control': 'public, max-age=300' };
+      if (request.header('if-none-match') === model.etag) return { status: 304, headers, body: '' };
+      return { status: 200, headers: { 'content-type': 'application/octet-stream', ...headers }, body: model.bytes };
+    }
+    const decoded = decodeBody(request.body, request.header('content-type'), request.header('content-encoding'), config.limits.maxEventBytes);
+    if (!decoded.ok) return problem(decoded.status, decoded.status === 413 ? 'too_large' : 'bad_body', decoded.message, cors);
+    const result = decisions.decide(sourceId, decoded.value);
+    return json(result.status, result.body, { ...cors, 'cache-control': 'no-store' });
   }
 
   function preflight(request: CollectorRequest): CollectorResponse {

@@ -21,6 +21,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TailorError } from '@tailor/core';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { createLmdbDecisionLog } from './lmdb-decision-log';
 import { createLmdbProfileStore, openProfileDatabases } from './lmdb-profile-store';
 import type { CollectorStore } from './profile-store';
 import type { AppendResult, EventStore, IngestedEvent, RetentionPolicy, StoredEvent, StoreStats } from './types';
@@ -82,6 +83,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
   const dataDir = resolve(options.dataDir);
   const dbs = openEnvironment(dataDir, options.mapSizeBytes);
   const { root, log, dedup, cursors, meta } = dbs;
+  const decisionLog = createLmdbDecisionLog(root);
   const profileStore = createLmdbProfileStore(root, openProfileDatabases(root), { keyPart, durably: (write) => durably(write), removeEvents: (seqs) => removeLogEntries(seqs) });
 
   /** Last seq handed out (inside a write transaction); the next append continues from here. */
@@ -248,6 +250,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
     },
 
     profiles: profileStore,
+    decisionLog,
 
     stats(): StoreStats {
       assertOpen('stats');
@@ -287,6 +290,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await decisionLog.flush().catch(() => undefined);
       await Promise.allSettled([...inFlight]);
       await root.close();
     },

@@ -8,6 +8,14 @@ import {
   type IdentityGraph,
   type IdentityGraphOptions,
   type Logger,
+  DEFAULT_RETAIL_FEATURE_SPEC,
+  HISTORY_LIMITS,
+  OUTCOME_EVENTS,
+  applyEvent,
+  createFeatureState,
+  recordOutcome,
+  type InteractionHistory,
+  type InteractionOutcome,
   type SegmentEvent,
 } from '@tailor/core';
 import type { JournalEntry, ProfileStore, ProjectionWrite } from './profile-store';
@@ -71,6 +79,7 @@ export interface ProfileProjector extends Sink {
 }
 
 export const PROFILES_SINK = 'profiles';
+const FEATURE_SPEC = DEFAULT_RETAIL_FEATURE_SPEC;
 
 export type ResolvedTarget = { readonly kind: 'profile' | 'identifier'; readonly value: string } | { readonly kind: 'invalid'; readonly message: string };
 /** Profile id, or `type:value` identifier (`userId:u1`, `email:Ann@x.com`) → what the profile store is keyed by. */
@@ -179,22 +188,28 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
       }
     }
 
-    /** Recounts a profile from the log entries its identifiers carried (committed or earlier in this batch). */
-    function recount(sourceId: string, id: string, identifiers: readonly string[], exceptSeq: number): MutableProfile {
+    /** The log entries (still retained) that carried any of `identifiers`, committed or earlier in this batch, in order. */
+    function* eventsOf(sourceId: string, identifiers: readonly string[], exceptSeq: number): Generator<StoredEvent> {
       const seqs = new Set<number>();
       for (const key of identifiers) {
         for (const seq of profiles.eventSeqs(sourceId, key)) seqs.add(seq);
         for (const seq of pendingIndex.get(docKey(sourceId, key)) ?? []) seqs.add(seq);
       }
       seqs.delete(exceptSeq);
+      for (const seq of [...seqs].sort((a, b) => a - b)) {
+        const stored = events.read(seq - 1, 1)[0];
+        if (stored !== undefined && stored.seq === seq && stored.sourceId === sourceId) yield stored;
+      }
+    }
+
+    /** Recounts a profile from the log entries its identifiers carried (committed or earlier in this batch). */
+    function recount(sourceId: string, id: string, identifiers: readonly string[], exceptSeq: number): MutableProfile {
       const before = getDoc(sourceId, id);
       const doc = emptyProfile(sourceId, id, now());
       doc.history = before?.history ?? [];
       doc.mergedIds = before?.mergedIds ?? [];
       let counted = 0;
-      for (const seq of [...seqs].sort((a, b) => a - b)) {
-        const stored = events.read(seq - 1, 1)[0];
-        if (stored === undefined || stored.seq !== seq || stored.sourceId !== sourceId) continue;
+      for (const stored of eventsOf(sourceId, identifiers, exceptSeq)) {
         foldEvent(doc, stored.event, stored.receivedAt);
         counted++;
       }
@@ -217,6 +232,8 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
           const absorbed = getDoc(sourceId, absorbedId);
           if (absorbed !== undefined) {
             mergeInto(survivor, absorbed);
+            // Feature states do not add up (decay, last-seen values): replay the absorbed person's events into the survivor's.
+            for (const stored of eventsOf(sourceId, absorbed.identifiers, seq)) foldFeatures(survivor, stored.event, stored.receivedAt);
             docs.set(docKey(sourceId, absorbedId), null);
           }
           for (const retired of [absorbedId, ...(absorbed?.mergedIds ?? [])]) {
@@ -457,10 +474,28 @@ function deriveIds(doc: MutableProfile): void {
   doc.anonymousIds = anonymous.slice(-MAX_ANONYMOUS_IDS);
 }
 
+/** The feature spec's state: the same numbers the device and training compute from the same events. */
+function foldFeatures(doc: MutableProfile, event: SegmentEvent, receivedAt: number): void {
+  if (event.type !== 'track') return;
+  const state = doc.features !== undefined && doc.features.specVersion === FEATURE_SPEC.version ? doc.features.state : createFeatureState(FEATURE_SPEC);
+  doc.features = { specVersion: FEATURE_SPEC.version, state: applyEvent(state, { ...event, receivedAt }, FEATURE_SPEC) };
+}
+
+const OUTCOME_BY_EVENT: ReadonlyMap<string, InteractionOutcome['type']> = new Map(Object.entries(OUTCOME_EVENTS).map(([type, name]) => [name, type as InteractionOutcome['type']]));
+
 function foldEvent(doc: MutableProfile, event: SegmentEvent, receivedAt: number): void {
   const at = eventTimeOf(event, receivedAt);
+  foldFeatures(doc, event, receivedAt);
   bump(doc.counts, event.type);
-  if (event.type === 'track') bump(doc.events, event.event);
+  if (event.type === 'track') {
+    bump(doc.events, event.event);
+    const outcome = OUTCOME_BY_EVENT.get(event.event);
+    const properties = isRecord(event.properties) ? event.properties : {};
+    if (outcome !== undefined && typeof properties.offer_id === 'string') {
+      const channel = typeof event.context?.channel === 'string' ? event.context.channel : undefined;
+      doc.interactions = recordOutcome(doc.interactions, { type: outcome, offerId: properties.offer_id, ...(typeof properties.placement_id === 'string' ? { placementId: properties.placement_id } : {}), ...(channel === undefined ? {} : { channel }) }, at);
+    }
+  }
   // Group traits describe the account, not the person: only identify feeds person traits.
   if (event.type === 'identify' && isRecord(event.traits)) doc.traits = { ...doc.traits, ...event.traits };
   doc.firstSeen = Math.min(doc.firstSeen, at);
@@ -468,6 +503,7 @@ function foldEvent(doc: MutableProfile, event: SegmentEvent, receivedAt: number)
 }
 
 function mergeInto(target: MutableProfile, source: MutableProfile): void {
+  target.interactions = mergeHistories(target.interactions, source.interactions);
   for (const [key, n] of Object.entries(source.counts)) bump(target.counts, key, n);
   for (const [key, n] of Object.entries(source.events)) bump(target.events, key, n);
   // The surviving profile's traits win: they are the ones the person set on the identity we keep.
@@ -475,6 +511,24 @@ function mergeInto(target: MutableProfile, source: MutableProfile): void {
   target.firstSeen = Math.min(target.firstSeen, source.firstSeen);
   target.lastSeen = Math.max(target.lastSeen, source.lastSeen);
   target.history = [...source.history, ...target.history].sort((a, b) => a.at - b.at).slice(-MAX_HISTORY);
+}
+
+/** Both people's shown/dismissed timestamps, so a merged person keeps every frequency cap they had. */
+function mergeHistories(a: InteractionHistory | undefined, b: InteractionHistory | undefined): InteractionHistory | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  const entries: Record<string, { impressions: number[]; rejects: number[] }> = {};
+  for (const history of [a, b]) {
+    for (const [key, entry] of Object.entries(history.entries)) {
+      const into = (entries[key] ??= { impressions: [], rejects: [] });
+      into.impressions.push(...entry.impressions);
+      into.rejects.push(...entry.rejects);
+    }
+  }
+  for (const entry of Object.values(entries)) {
+    entry.impressions = entry.impressions.sort((x, y) => x - y).slice(-HISTORY_LIMITS.maxTimestamps);
+    entry.rejects = entry.rejects.sort((x, y) => x - y).slice(-HISTORY_LIMITS.maxTimestamps);
+  }
+  return { version: 1, entries };
 }
 
 function pushHistory(doc: MutableProfile, entry: ProfileHistoryEntry): void {

@@ -1,4 +1,5 @@
 import type { IdentityEvent } from '@tailor/core';
+import type { DecisionLogStore } from './lmdb-decision-log';
 import type { EventStore, Profile } from './types';
 
 /** An event as the identity journal keeps it: only what the identity graph reads. */
@@ -55,7 +56,8 @@ export interface ProfileStore {
   idSalt(): string;
 }
 
-/** An event store with the profile store that goes with it (the LMDB store has both in one environment). */
+/** An event store with the profile store and decision log that go with it (LMDB keeps all in one environment). */
 export interface CollectorStore extends EventStore {
   readonly profiles: ProfileStore;
+  readonly decisionLog: DecisionLogStore;
 }

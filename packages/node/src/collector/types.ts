@@ -1,4 +1,4 @@
-import type { SegmentEvent } from '@tailor/core';
+import type { FeatureState, InteractionHistory, SegmentEvent } from '@tailor/core';
 
 /**
  * An event as the collector stores it: validated, enriched (receivedAt, corrected timestamp, ip, user agent)
@@ -48,6 +48,10 @@ export interface Profile {
   readonly events: Readonly<Record<string, number>>;
   /** The last identity changes of this profile (merged, split, demoted), newest last, at most 20. */
   readonly history: readonly ProfileHistoryEntry[];
+  /** Offers shown and dismissed (from `Offer Viewed` / `Offer Dismissed` events): what contact policies count. */
+  readonly interactions?: InteractionHistory;
+  /** The feature spec's incremental state (read it with `readFeatures` at a time), tagged with the spec version. */
+  readonly features?: { readonly specVersion: string; readonly state: FeatureState };
 }
 
 export interface ProfileHistoryEntry {

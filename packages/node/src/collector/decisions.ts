@@ -1,0 +1,254 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import {
+  EMPTY_HISTORY,
+  TailorError,
+  assignExperiments,
+  compileCondition,
+  compileDecisionConfig,
+  decideWithCandidates,
+  hashDecisionConfig,
+  loadModel,
+  parseDecisionConfig,
+  parseExperiments,
+  parseHoldout,
+  toDecisionLogRecord,
+  type CompiledDecisionConfig,
+  type DecisionConfig,
+  type DecisionLogRecord,
+  type Experiment,
+  type FeatureValues,
+  type Holdout,
+  type InteractionHistory,
+  type SyncScorer,
+} from '@tailor/core';
+import * as z from 'zod';
+import type { ProfileStore } from './profile-store';
+import type { Profile } from './types';
+
+/** A source's decisioning as the collector runs it: parsed config, compiled rules, loaded models. */
+export interface SourceDecisions {
+  readonly sourceId: string;
+  readonly config: DecisionConfig;
+  readonly compiled: CompiledDecisionConfig;
+  readonly experiments: readonly Experiment[];
+  readonly holdout: Holdout | undefined;
+  readonly scorers: ReadonlyMap<string, SyncScorer>;
+  readonly models: ReadonlyMap<string, { readonly bytes: Uint8Array; readonly etag: string; readonly version: string; readonly evaluator: string }>;
+  /** The body of `GET /v1/decision-config` and its ETag (the config's content hash). */
+  readonly published: { readonly etag: string; readonly body: string };
+}
+
+/**
+ * Loads a source's decision config file (JSON: offers, placements, policies, exploration, defaults, models,
+ * experiments, holdout) and its models. A model's `url` is a path relative to the config file; clients get
+ * it from `/v1/models/:id`. Throws a TailorError naming the file and every problem: a bad config should stop
+ * the collector at start, not at the first decision.
+ */
+export function loadSourceDecisions(sourceId: string, path: string, baseDir: string): SourceDecisions {
+  const file = isAbsolute(path) ? path : resolve(baseDir, path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new TailorError('invalid_config', `source "${sourceId}": cannot read the decision config ${file}: ${(error as Error).message}`);
+  }
+  const parsed = parseDecisionConfig(raw);
+  if (!parsed.ok) {
+    throw new TailorError('invalid_config', `source "${sourceId}": ${file} is not a valid decision config:\n${parsed.issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
+  }
+  const config = parsed.config;
+  const experiments = parseExperiments(config.experiments ?? []);
+  if (experiments.issues.length > 0) {
+    throw new TailorError('invalid_config', `source "${sourceId}": ${file} has invalid experiments:\n${experiments.issues.map((issue) => `  - experiments${issue.path}: ${issue.message}`).join('\n')}`);
+  }
+  let holdout: Holdout | undefined;
+  if (config.holdout !== undefined) {
+    const parsedHoldout = parseHoldout(config.holdout);
+    if (!parsedHoldout.ok) throw new TailorError('invalid_config', `source "${sourceId}": ${file} has an invalid holdout: ${parsedHoldout.issues.map((issue) => `${issue.path} ${issue.message}`).join('; ')}`);
+    holdout = parsedHoldout.holdout;
+  }
+
+  const scorers = new Map<string, SyncScorer>();
+  const models = new Map<string, { bytes: Uint8Array; etag: string; version: string; evaluator: string }>();
+  for (const ref of config.models) {
+    if (ref.url === undefined) continue; // scored elsewhere (a client that brings its own scorer)
+    const modelFile = isAbsolute(ref.url) ? ref.url : resolve(dirname(file), ref.url);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(modelFile);
+    } catch (error) {
+      throw new TailorError('invalid_config', `source "${sourceId}": model "${ref.id}" cannot be read from ${modelFile}: ${(error as Error).message}`);
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (ref.sha256 !== undefined && ref.sha256 !== sha256) {
+      throw new TailorError('invalid_config', `source "${sourceId}": model "${ref.id}" at ${modelFile} has SHA-256 ${sha256}, the config expects ${ref.sha256}`);
+    }
+    const loaded = loadModel(bytes);
+    if (!loaded.ok) {
+      const why = loaded.reason === 'unsupported' ? `uses ${loaded.op}, which Tailor's evaluators do not run (linear and tree-ensemble models only in the collector)` : loaded.error;
+      throw new TailorError('invalid_config', `source "${sourceId}": model "${ref.id}" (${modelFile}) ${why}`);
+    }
+    scorers.set(ref.id, loaded.scorer);
+    models.set(ref.id, { bytes, etag: `"${sha256}"`, version: ref.version, evaluator: loaded.evaluator });
+  }
+  for (const offer of config.offers) {
+    if (offer.modelId !== undefined && !config.models.some((model) => model.id === offer.modelId)) {
+      throw new TailorError('invalid_config', `source "${sourceId}": offer "${offer.id}" uses model "${offer.modelId}", which is not in "models"`);
+    }
+  }
+
+  const hash = hashDecisionConfig(config);
+  const compiled = compileDecisionConfig(config, { hash });
+  // Clients fetch models from this collector, so their urls are rewritten to its route.
+  // Experiments go out parsed (defaults filled in): clients assign without validating again (no zod on devices).
+  const publishedConfig = {
+    ...config,
+    experiments: experiments.experiments,
+    ...(holdout === undefined ? {} : { holdout }),
+    models: config.models.map((model) => ({ ...model, ...(models.has(model.id) ? { url: `/v1/models/${encodeURIComponent(model.id)}`, sha256: (models.get(model.id)?.etag ?? '').slice(1, -1) } : {}) })),
+  };
+  return {
+    sourceId,
+    config,
+    compiled,
+    experiments: experiments.experiments,
+    holdout,
+    scorers,
+    models,
+    published: { etag: `"${hash}"`, body: JSON.stringify({ version: config.version, hash, config: publishedConfig }) },
+  };
+}
+
+/** `POST /v1/decide` body. */
+export const decideRequestSchema = z.strictObject({
+  userId: z.string().min(1).max(256).optional(),
+  anonymousId: z.string().min(1).max(256).optional(),
+  placements: z
+    .array(z.strictObject({ id: z.string().min(1).max(128), slots: z.number().int().min(1).max(20).optional() }))
+    .min(1, 'ask for at least one placement')
+    .max(20),
+  context: z.record(z.string(), z.unknown()).optional(),
+  /** What the person agreed to. Without `personalization: true` no profile data is used. Default: granted (a backend that asks has checked). */
+  consent: z.strictObject({ personalization: z.boolean() }).optional(),
+  /** Reuse a decision id (idempotent retries); a UUID is made otherwise. */
+  decisionId: z.string().min(1).max(100).optional(),
+});
+export type DecideRequestBody = z.infer<typeof decideRequestSchema>;
+
+export interface DecideResult {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface DecisionServiceOptions {
+  readonly profiles: ProfileStore;
+  readonly sources: ReadonlyMap<string, SourceDecisions>;
+  /** Feature values of a profile at `now` (the feature spec's read-out). */
+  readonly features: (profile: Profile, now: number) => FeatureValues;
+  /** Where decision log records go (the decision log store); called after the answer is built. */
+  readonly log: (sourceId: string, record: DecisionLogRecord) => void;
+  readonly now?: () => number;
+}
+
+export interface DecisionService {
+  decide(sourceId: string, body: unknown): DecideResult;
+  /** The decision config for clients, or undefined when the source has none. */
+  published(sourceId: string): SourceDecisions['published'] | undefined;
+  model(sourceId: string, modelId: string): { readonly bytes: Uint8Array; readonly etag: string } | undefined;
+}
+
+/**
+ * Answers decisions from the freshest profile in the store: the person (by userId, else anonymousId) → their
+ * features, contact history and experiment assignments → core's `decide()` → a log record per decision.
+ */
+export function createDecisionService(options: DecisionServiceOptions): DecisionService {
+  const now = options.now ?? Date.now;
+  const matchers = new Map<unknown, (doc: unknown) => boolean>();
+  // Experiment targeting conditions, compiled once each (a condition that does not compile matches nobody).
+  const matches = (condition: unknown, doc: unknown): boolean => {
+    let test = matchers.get(condition);
+    if (test === undefined) {
+      const compiled = compileCondition(condition);
+      test = compiled.ok ? compiled.test : () => false;
+      matchers.set(condition, test);
+    }
+    return test(doc);
+  };
+
+  return {
+    decide(sourceId, body) {
+      const source = options.sources.get(sourceId);
+      if (source === undefined) return { status: 404, body: { success: false, error: 'no_decisions', message: `source "${sourceId}" has no decision config; set "decisions" on the source in the collector config` } };
+      const parsed = decideRequestSchema.safeParse(body);
+      if (!parsed.success) {
+        return {
+          status: 400,
+          body: { success: false, error: 'bad_request', message: 'the decide request is not valid', issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) },
+        };
+      }
+      const request = parsed.data;
+      const at = now();
+      const personalization = request.consent?.personalization ?? true;
+      const profile = personalization ? findPerson(options.profiles, sourceId, request) : undefined;
+      const units = {
+        ...(profile === undefined ? {} : { profileId: profile.id }),
+        ...(request.userId === undefined ? {} : { userId: request.userId }),
+        ...(request.anonymousId === undefined ? {} : { anonymousId: request.anonymousId }),
+      };
+      const context = request.context ?? {};
+      const assignments = assignExperiments(source.experiments, units, {
+        ...(source.holdout === undefined ? {} : { holdout: source.holdout }),
+        matches,
+        doc: { context, ...(personalization && profile !== undefined ? { traits: profile.traits } : {}) },
+      });
+      const decisionRequest = { decisionId: request.decisionId ?? randomUUID(), placements: request.placements, context, consent: { personalization }, now: at };
+      const { response, candidates } = decideWithCandidates(decisionRequest, {
+        config: source.compiled,
+        ...(profile === undefined ? {} : { profile: { id: profile.id, traits: profile.traits, features: options.features(profile, at) }, history: historyOf(profile) }),
+        scorers: source.scorers,
+        assignments,
+      });
+      try {
+        options.log(sourceId, toDecisionLogRecord(decisionRequest, response, candidates, profile === undefined ? {} : { profileId: profile.id }));
+      } catch {
+        // The log is for evaluation later; a failure there must not fail the decision.
+      }
+      return {
+        status: 200,
+        body: {
+          decisionId: response.decisionId,
+          ...(profile === undefined ? {} : { profileId: profile.id }),
+          placements: response.placements.map((placement) => ({
+            placementId: placement.placementId,
+            items: placement.items.map((item) => ({ offerId: item.offerId, rank: item.rank, score: item.score, selectionProbability: item.selectionProbability, reasons: item.reasons, scoreParts: item.scoreParts, creative: item.creative })),
+            ...(placement.reason === undefined ? {} : { reason: placement.reason }),
+          })),
+          experiments: response.experiments,
+          policy: response.policy,
+          models: response.models,
+          configVersion: response.configVersion,
+          ttlMs: response.ttlMs,
+        },
+      };
+    },
+    published: (sourceId) => options.sources.get(sourceId)?.published,
+    model(sourceId, modelId) {
+      const model = options.sources.get(sourceId)?.models.get(modelId);
+      return model === undefined ? undefined : { bytes: model.bytes, etag: model.etag };
+    },
+  };
+}
+
+function findPerson(profiles: ProfileStore, sourceId: string, request: DecideRequestBody): Profile | undefined {
+  if (request.userId !== undefined) {
+    const byUser = profiles.findProfile(sourceId, `userId:${request.userId.trim()}`);
+    if (byUser !== undefined) return byUser;
+  }
+  return request.anonymousId === undefined ? undefined : profiles.findProfile(sourceId, `anonymousId:${request.anonymousId.trim()}`);
+}
+
+function historyOf(profile: Profile): InteractionHistory {
+  return (profile as Profile & { interactions?: InteractionHistory }).interactions ?? EMPTY_HISTORY;
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '@tailor/core';
+import { buildLinearClassifierModel } from '../../test-utils/src/onnx-models';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { basicAuth, OTHER_KEY, startTestCollector, WRITE_KEY } from './collector-harness';
+
+const FEATURES = ['session.product_views', 'session.cart_value', 'rfm.orders_total'];
+const model = buildLinearClassifierModel({
+  seed: 7,
+  features: FEATURES.length,
+  metadata: { 'tailor.model_id': 'propensity', 'tailor.model_version': '3', 'tailor.feature_names': JSON.stringify(FEATURES) },
+});
+
+const DECISIONS = {
+  version: 'test-1',
+  placements: [{ id: 'home-hero', slots: 1, channel: 'web' }],
+  offers: [
+    { id: 'welcome', placements: ['home-hero'], value: 5, creative: { title: 'Welcome: 10% off' } },
+    { id: 'shoe-sale', placements: ['home-hero'], value: 50, creative: { title: 'Shoes: 20% off' }, eligibility: { 'features.affinity.category.shoes': { $gt: 0 } }, modelId: 'propensity' },
+    { id: 'vip-lounge', placements: ['home-hero'], value: 80, creative: { title: 'VIP' }, eligibility: { 'profile.traits.tier': 'gold' } },
+  ],
+  defaults: { 'home-hero': ['welcome'] },
+  models: [{ id: 'propensity', version: '3', url: 'propensity.onnx' }],
+  policies: [{ id: 'shoe-cap', scope: 'offer', match: { offers: ['shoe-sale'] }, maxImpressions: { count: 2, window: '1d' } }],
+};
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function decisionFiles(config: unknown = DECISIONS): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tailor-decisions-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'propensity.onnx'), model.bytes);
+  writeFileSync(join(dir, 'decisions.json'), JSON.stringify(config));
+  return join(dir, 'decisions.json');
+}
+
+async function post(url: string, path: string, body: unknown, key = WRITE_KEY): Promise<{ status: number; body: Record<string, any> }> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: basicAuth(key), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+const decideHero = (url: string, extra: Record<string, unknown> = {}) => post(url, '/v1/decide', { anonymousId: 'visitor-1', placements: [{ id: 'home-hero' }], ...extra });
+
+describe('collector: POST /v1/decide', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+  });
+
+  async function start() {
+    const collector = await startTestCollector({ sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: decisionFiles(), rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } }, { id: 'other', writeKeys: [OTHER_KEY] }] });
+    stop = collector.stop;
+    return collector;
+  }
+
+  it('answers in the documented shape, and the offer follows behaviour within moments', async () => {
+    const collector = await start();
+    const first = await decideHero(collector.url);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ decisionId: expect.any(String), configVersion: 'test-1', ttlMs: expect.any(Number), experiments: [] });
+    expect(first.body.placements).toEqual([{ placementId: 'home-hero', items: [expect.objectContaining({ offerId: 'welcome', rank: 1, selectionProbability: 1, reasons: expect.any(Array), creative: { title: 'Welcome: 10% off' } })] }]);
+
+    const views = [1, 2].map((n) => ({ type: 'track', messageId: `v${n}`, anonymousId: 'visitor-1', event: 'Product Viewed', properties: { product_id: `s${n}`, category: 'Shoes', price: 90 } }));
+    expect((await post(collector.url, '/v1/batch', { batch: views })).status).toBe(200);
+    let offer = '';
+    let decision: Record<string, any> = {};
+    for (let attempt = 0; attempt < 100 && offer !== 'shoe-sale'; attempt++) {
+      decision = (await decideHero(collector.url)).body;
+      offer = decision.placements[0].items[0]?.offerId;
+      if (offer !== 'shoe-sale') await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(offer).toBe('shoe-sale');
+    expect(decision.profileId).toMatch(/^p_/);
+    // The propensity is the model's score on the person's features, as Tailor's evaluator computes it.
+    const item = decision.placements[0].items[0];
+    const loaded = loadModel(model.bytes);
+    if (!loaded.ok) throw new Error(loaded.error);
+    expect(item.scoreParts.propensity).toBeGreaterThan(0);
+    expect(item.scoreParts.propensity).toBeLessThan(1);
+    expect(item.score).toBeCloseTo(item.scoreParts.propensity * item.scoreParts.contextWeight * item.scoreParts.value * item.scoreParts.levers, 6);
+    expect(decision.models).toEqual([{ id: 'propensity', version: '3' }]);
+  });
+
+  it('applies frequency caps from Offer Viewed outcomes', async () => {
+    const collector = await start();
+    const events = [
+      ...[1, 2].map((n) => ({ type: 'track', messageId: `v${n}`, anonymousId: 'visitor-1', event: 'Product Viewed', properties: { product_id: `s${n}`, category: 'Shoes' } })),
+      ...[1, 2].map((n) => ({ type: 'track', messageId: `o${n}`, anonymousId: 'visitor-1', event: 'Offer Viewed', properties: { decision_id: `d${n}`, offer_id: 'shoe-sale', placement_id: 'home-hero' } })),
+    ];
+    await post(collector.url, '/v1/batch', { batch: events });
+    await collector.outbox.drain(5_000);
+    const capped = (await decideHero(collector.url)).body;
+    expect(capped.placements[0].items[0].offerId).toBe('welcome');
+  });
+
+  it('uses no profile data without personalization consent', async () => {
+    const collector = await start();
+    await post(collector.url, '/v1/batch', { batch: [{ type: 'identify', messageId: 'i1', anonymousId: 'visitor-1', userId: 'u1', traits: { tier: 'gold' } }] });
+    await collector.outbox.drain(5_000);
+    const personalized = (await decideHero(collector.url, { userId: 'u1' })).body;
+    expect(personalized.placements[0].items[0].offerId).toBe('vip-lounge');
+    const anonymous = (await decideHero(collector.url, { userId: 'u1', consent: { personalization: false } })).body;
+    expect(anonymous.profileId).toBeUndefined();
+    expect(anonymous.policy.mode).toBe('non-personalized');
+    expect(anonymous.placements[0].items.map((i: { offerId: string }) => i.offerId)).toEqual(['welcome']);
+  });
+
+  it('logs every decision with its candidates and selection probabilities', async () => {
+    const collector = await start();
+    const { body } = await decideHero(collector.url);
+    await collector.store.decisionLog.flush();
+    const records = [...collector.store.decisionLog.scan({ sourceId: 'web' })];
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ decisionId: body.decisionId, configVersion: 'test-1', consent: { personalization: true }, placements: [{ placementId: 'home-hero', items: [{ offerId: 'welcome', selectionProbability: 1 }] }] });
+    expect(records[0]?.candidates.map((candidate) => [candidate.offerId, candidate.status])).toEqual(
+      expect.arrayContaining([
+        ['welcome', 'shown'],
+        ['shoe-sale', 'excluded'],
+      ]),
+    );
+  });
+
+  it('serves the decision config with an ETag, and the models it names', async () => {
+    const collector = await start();
+    const response = await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY) } });
+    expect(response.status).toBe(200);
+    const etag = response.headers.get('etag') as string;
+    const published = (await response.json()) as { version: string; hash: string; config: { models: Array<{ url: string; sha256: string }> } };
+    expect(published.version).toBe('test-1');
+    expect(etag).toBe(`"${published.hash}"`);
+    const again = await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY), 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    const modelRef = published.config.models[0] as { url: string; sha256: string };
+    expect(modelRef.url).toBe('/v1/models/propensity');
+    const bytes = new Uint8Array(await (await fetch(`${collector.url}${modelRef.url}`, { headers: { authorization: basicAuth(WRITE_KEY) } })).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(modelRef.sha256);
+  });
+
+  it('explains bad requests and refuses what it cannot answer', async () => {
+    const collector = await start();
+    const bad = await post(collector.url, '/v1/decide', { placements: [], extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues.map((issue: { path: string }) => issue.path)).toEqual(expect.arrayContaining(['placements', '']));
+    expect((await post(collector.url, '/v1/decide', { placements: [{ id: 'home-hero' }] }, OTHER_KEY)).status).toBe(404);
+    const noKey = await fetch(`${collector.url}/v1/decide`, { method: 'POST', body: '{}' });
+    expect(noKey.status).toBe(401);
+    const unknownPlacement = await post(collector.url, '/v1/decide', { placements: [{ id: 'nowhere' }] });
+    expect(unknownPlacement.body.placements[0]).toMatchObject({ placementId: 'nowhere', items: [], reason: 'unknown-placement' });
+  });
+
+  it('refuses to start with a broken decision config, naming the problem', async () => {
+    await expect(
+      startTestCollector({ sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: decisionFiles({ ...DECISIONS, offers: [{ id: 'x', value: -1 }] }) }] }),
+    ).rejects.toThrow(/offers\[0\]\.value/);
+    await expect(
+      startTestCollector({ sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: decisionFiles({ ...DECISIONS, offers: [{ id: 'x', value: 1, modelId: 'nope' }] }) }] }),
+    ).rejects.toThrow(/model "nope"/);
+  });
+});
