@@ -1,5 +1,5 @@
 import { createTailor } from '@tailor/browser';
-import { IDLE_PLACEMENT, type TailorDecisions } from '@tailor/browser/decisions';
+import { createDecisions, type TailorDecisions } from '@tailor/browser/decisions';
 
 /**
  * The storefront's one Tailor client. Consent starts denied: nothing is stored or sent until the shopper
@@ -13,21 +13,8 @@ export const tailor = createTailor({
 });
 
 /**
- * PLACEHOLDER until `createDecisions` is exported from `@tailor/browser/decisions`: then this becomes
- *   import { createDecisions } from '@tailor/browser/decisions';
- *   export const decisions = createDecisions(tailor);
- * Meanwhile every placement stays idle and each <Offer> slot shows its house fallback.
+ * Next-best offers for the slots: decided in the browser from the collector's decision config and model,
+ * from what the shopper does during the visit (features update with every tracked event, and the slots are
+ * decided again). Without personalization consent the decisions use no profile at all.
  */
-export const decisions: TailorDecisions = createIdlePlaceholderDecisions();
-
-function createIdlePlaceholderDecisions(): TailorDecisions {
-  return {
-    decide: async () => IDLE_PLACEMENT,
-    getPlacement: () => IDLE_PLACEMENT,
-    subscribe: () => () => {},
-    recordOutcome: () => {},
-    getExperiment: () => undefined,
-    refresh: async () => {},
-    close: () => {},
-  };
-}
+export const decisions: TailorDecisions = createDecisions(tailor);

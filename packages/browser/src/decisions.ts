@@ -14,6 +14,7 @@ import {
   type ExperimentAssignment,
   type Holdout,
   type InteractionHistory,
+  type OutgoingEvent,
   type Platform,
   type Scorer,
   type StickyAssignments,
@@ -96,6 +97,8 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
   let sticky: StickyAssignments = {};
   let assignments: readonly ExperimentAssignment[] = [];
   let features: DeviceFeatures = createDeviceFeatures(undefined);
+  /** Events seen before the saved device state is loaded; applied on top of it. */
+  let early: OutgoingEvent[] | undefined = [];
   let redecideTimer: unknown;
   let closed = false;
   const matchers = new Map<unknown, (doc: unknown) => boolean>();
@@ -193,8 +196,15 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
       sticky = (await store.getJson<StickyAssignments>(STICKY_KEY)) ?? {};
       features = createDeviceFeatures(await store.getJson(DeviceFeaturesKey));
     }
+    const pending = early ?? [];
+    early = undefined;
+    for (const event of pending) features.apply(event);
+    if (pending.length > 0) void store?.setJson(DeviceFeaturesKey, features.state());
     if (mode !== 'server') await loadConfig(false);
-  })().catch((error: unknown) => logger.info({ error }, 'tailor: on-device decisions unavailable; the collector decides'));
+  })().catch((error: unknown) => {
+    early = undefined;
+    logger.info({ error }, 'tailor: on-device decisions unavailable; the collector decides');
+  });
 
   function matches(condition: unknown, doc: unknown): boolean {
     let test = matchers.get(condition);
@@ -293,26 +303,35 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
     for (const usage of usages.values()) if (usage.state.status !== 'idle') void start(usage);
   }
 
+  let featuresChanged = false;
   const stopEvents = client.onEvent((event) => {
     if (closed || !personalization()) return;
-    if (!features.apply(event)) return;
-    void store?.setJson(DeviceFeaturesKey, features.state());
+    if (early !== undefined) {
+      early.push(event);
+      return;
+    }
+    // Identify and alias change the device graph (who is who) without changing features: saved all the same.
+    featuresChanged = features.apply(event) || featuresChanged;
     if (redecideTimer !== undefined) return;
     redecideTimer = platform.timers.setTimeout(() => {
       redecideTimer = undefined;
+      void store?.setJson(DeviceFeaturesKey, features.state());
+      if (!featuresChanged) return;
+      featuresChanged = false;
       redecideAll();
     }, options.redecideDelayMs ?? 50);
   });
   const stopClient = client.subscribe(() => {
     // A login or logout changes who the person is: assignments follow.
     const snapshot = client.getSnapshot();
-    const identity = `${snapshot.anonymousId}\u0000${snapshot.userId ?? ''}`;
+    const identity = `${snapshot.anonymousId}\u0000${snapshot.userId ?? ''}\u0000${snapshot.consent.purposes.personalization}`;
     if (identity !== lastIdentity) {
       lastIdentity = identity;
       reassign();
+      redecideAll();
     }
   });
-  let lastIdentity = `${client.getSnapshot().anonymousId}\u0000${client.getSnapshot().userId ?? ''}`;
+  let lastIdentity = `${client.getSnapshot().anonymousId}\u0000${client.getSnapshot().userId ?? ''}\u0000${client.getSnapshot().consent.purposes.personalization}`;
 
   return {
     decide(placementId, context) {

@@ -22,6 +22,3 @@ export const DECISION_EVENTS = Object.freeze({
   'Offer Converted': z.looseObject({ ...outcomeShape, value: moneySchema.optional() }),
   'Offer Dismissed': z.looseObject(outcomeShape),
 });
-
-/** Outcome type (as decisions record it) → the event that reports it. */
-export const OUTCOME_EVENTS = Object.freeze({ impression: 'Offer Viewed', click: 'Offer Clicked', convert: 'Offer Converted', dismiss: 'Offer Dismissed' } as const);

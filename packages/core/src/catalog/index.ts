@@ -4,7 +4,7 @@ import { ECOMMERCE_EVENTS } from './ecommerce';
 import { POS_LOYALTY_EVENTS } from './pos-loyalty';
 import type { productSchema } from './product';
 
-export { DECISION_EVENTS, OUTCOME_EVENTS } from './decisioning';
+export { DECISION_EVENTS } from './decisioning';
 export { ECOMMERCE_EVENTS } from './ecommerce';
 export { CHANNELS, channelSchema, POS_LOYALTY_EVENTS } from './pos-loyalty';
 export type { Channel } from './pos-loyalty';
