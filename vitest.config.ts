@@ -72,7 +72,7 @@ export default defineConfig({
           environment: 'node',
           setupFiles: [FAST_CHECK_SEED],
           // *.e2e.test.ts drive Debian's Chromium from Node (playwright) against a real collector.
-          include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts', 'packages/*/test/**/*.e2e.test.ts'],
+          include: ['packages/node/src/**/*.test.ts', 'packages/node/test/**/*.test.ts', 'packages/*/test/**/*.e2e.test.ts', 'examples/*/test/**/*.e2e.test.ts'],
           testTimeout: 30_000,
         },
       },
