@@ -6,17 +6,17 @@ import { buildLinearClassifierModel } from '../packages/test-utils/src/onnx-mode
 import type { Benchmark, Figure } from './harness';
 import { startServer } from './processes';
 
-const KEY = 'wk_bench_0123456789';
+export const KEY = 'wk_bench_0123456789';
 const SECONDS = Number(process.env.TAILOR_BENCH_SECONDS ?? 10);
 const RATE = 2_000;
 const FRESHNESS_SAMPLES = 300;
 const auth = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
 
-const FEATURES = ['session.product_views', 'session.add_to_carts', 'session.cart_value', 'rfm.orders_total', 'price.discount_share'];
+export const FEATURES = ['session.product_views', 'session.add_to_carts', 'session.cart_value', 'rfm.orders_total', 'price.discount_share'];
 const CATEGORIES = ['shoes', 'outerwear', 'bags', 'denim', 'knitwear', 'accessories', 'sport', 'beauty'];
 
 /** 200 offers over two placements, most with rules on features or context, half scored by a linear model. */
-function decisionConfig(): unknown {
+export function decisionConfig(): unknown {
   const offers = Array.from({ length: 200 }, (_, i) => {
     const category = CATEGORIES[i % CATEGORIES.length] as string;
     return {

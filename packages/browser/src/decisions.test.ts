@@ -57,7 +57,7 @@ function serve(platform: FakePlatform): Server {
   };
   vi.stubGlobal('fetch', async (url: string) => {
     if (!String(url).endsWith('/v1/models/propensity')) return new Response('', { status: 404 });
-    return new Response(model.bytes, { status: 200 });
+    return new Response(new Blob([model.bytes as BlobPart]), { status: 200 });
   });
   return server;
 }
