@@ -123,6 +123,26 @@ describe('createDecisions (on the device)', () => {
     expect(after.offers[0]?.offerId).toBe('welcome'); // capped at one impression a day
   });
 
+  it("sends each device decision to the collector's decision log, and outcomes do not trigger new decisions", async () => {
+    const { client, decisions } = setup();
+    const state = await decisions.decide('home-hero');
+    let changes = 0;
+    decisions.subscribe(() => changes++);
+    decisions.recordOutcome({ decisionId: state.decisionId as string, placementId: 'home-hero', offerId: 'welcome', type: 'impression' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(changes).toBe(0);
+    await client.flush();
+    const logged = server.batches.flatMap((b) => b.batch).filter((event) => event.event === 'Decision Logged');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.properties.record).toMatchObject({
+      type: 'decision',
+      decisionId: state.decisionId,
+      configVersion: 'device-1',
+      placements: [{ placementId: 'home-hero', items: [{ offerId: 'welcome', selectionProbability: 1 }] }],
+      excluded: { eligibility: 1 },
+    });
+  });
+
   it('uses no features without personalization consent', async () => {
     const { client, decisions } = setup();
     client.track('Product Viewed', { product_id: 'p1', category: 'Shoes' });

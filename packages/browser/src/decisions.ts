@@ -4,9 +4,11 @@ import {
   assignExperiments,
   compileCondition,
   compileDecisionConfig,
-  decide,
+  decideWithCandidates,
   loadModel,
   recordOutcome,
+  toDecisionLogRecord,
+  trimDecisionLogRecord,
   type CompiledDecisionConfig,
   type DecisionConfig,
   type DecisionResponse,
@@ -180,10 +182,11 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
       if (response.status !== 200) throw new Error(`GET /v1/decision-config answered ${response.status}`);
       const published = JSON.parse(await response.text()) as Published;
       const etag = response.header('etag') ?? `"${published.hash}"`;
+      const changed = loaded !== undefined && loaded.published.hash !== published.hash;
       loaded = await prepare(published);
       reassign();
       await store?.setJson(CONFIG_KEY, { etag, fetchedAt: now(), published });
-      redecideAll();
+      if (changed) redecideAll();
     })();
     if (cached === undefined || force) await revalidate;
     else void revalidate.catch((error: unknown) => logger.info({ error }, 'tailor: decision config refresh failed; using the cached one'));
@@ -236,15 +239,18 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
     if (placementOffers.some((offer) => offer.modelId !== undefined && loaded?.missingModels.has(offer.modelId))) return undefined;
     const allowed = personalization();
     const snapshot = client.getSnapshot();
-    return decide(
-      { decisionId: platform.ids.uuid(), placements: [{ id: placementId }], context: { channel: 'web', ...context }, consent: { personalization: allowed }, now: now() },
-      {
-        config: loaded.compiled,
-        ...(allowed ? { profile: { id: features.personOf(snapshot), features: features.read(now(), snapshot) }, history } : {}),
-        scorers: loaded.scorers,
-        assignments,
-      },
-    );
+    const request = { decisionId: platform.ids.uuid(), placements: [{ id: placementId }], context: { channel: 'web', ...context }, consent: { personalization: allowed }, now: now() };
+    const profileId = features.personOf(snapshot);
+    const { response, candidates } = decideWithCandidates(request, {
+      config: loaded.compiled,
+      ...(allowed ? { profile: { id: profileId, features: features.read(now(), snapshot) }, history } : {}),
+      scorers: loaded.scorers,
+      assignments,
+    });
+    // The collector's decision log must hold device decisions too (off-policy evaluation reads it): it
+    // travels as an event, under the same measurement consent as every other event.
+    client.track(DECISION_LOGGED, { record: trimDecisionLogRecord(toDecisionLogRecord(request, response, candidates, allowed ? { profileId } : {})) });
+    return response;
   }
 
   async function decideOnServer(placementId: string, context: Readonly<Record<string, unknown>>): Promise<DecisionResponse & { placements: readonly { items: readonly OfferItem[] }[] }> {
@@ -299,8 +305,9 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
     return running;
   }
 
+  /** Decides again every placement in use; one being decided right now will see the change anyway. */
   function redecideAll(): void {
-    for (const usage of usages.values()) if (usage.state.status !== 'idle') void start(usage);
+    for (const usage of usages.values()) if (usage.state.status !== 'idle' && usage.running === undefined) void start(usage);
   }
 
   let featuresChanged = false;
@@ -389,6 +396,8 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
 }
 
 const DeviceFeaturesKey = 'features';
+/** The event that carries a device decision's log record to the collector. */
+export const DECISION_LOGGED = 'Decision Logged';
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same placement context. */
 function stableJson(value: unknown): string {

@@ -18,7 +18,11 @@ import {
  * and training compute.
  */
 export interface DeviceFeatures {
-  /** Applies an event to its person; true when their features changed. */
+  /**
+   * Applies an event to its person; true when it is one the feature spec scores (an order, a product view,
+   * add or removal, a search, a cart view), so decisions are worth making again. Other events (offer outcomes,
+   * decision records) still count in the session but do not trigger new decisions.
+   */
   apply(event: OutgoingEvent): boolean;
   /** The features of the person identified by these ids, at `now`. */
   read(now: number, ids: { readonly anonymousId: string; readonly userId?: string | undefined }): FeatureValues;
@@ -42,6 +46,7 @@ const MAX_PEOPLE = 20;
 
 export function createDeviceFeatures(saved: unknown, spec: FeatureSpec = DEFAULT_RETAIL_FEATURE_SPEC): DeviceFeatures {
   const graph: DeviceGraphState = isGraph(saved, spec) ? saved : { version: 1, specVersion: spec.version, links: {}, people: {} };
+  const scored = new Set<string>(Object.values(spec.events).flat());
 
   const personOf = (ids: { readonly anonymousId: string; readonly userId?: string | undefined }) => {
     const user = ids.userId ?? graph.links[ids.anonymousId];
@@ -78,7 +83,7 @@ export function createDeviceFeatures(saved: unknown, spec: FeatureSpec = DEFAULT
       person.state = applyEvent(person.state, event, spec);
       person.seenAt = Date.parse(event.timestamp) || person.seenAt;
       trim();
-      return true;
+      return scored.has(event.event);
     },
     read(now, ids) {
       const person = graph.people[personOf(ids)];

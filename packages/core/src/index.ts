@@ -168,6 +168,7 @@ export {
   recordOutcome,
   slotDistribution,
   toDecisionLogRecord,
+  trimDecisionLogRecord,
   type CandidateRecord,
   type CompileConditionResult,
   type CompiledCondition,

@@ -127,6 +127,15 @@ describe('collector: POST /v1/decide', () => {
     );
   });
 
+  it('keeps decisions made on devices in the same log (Decision Logged events)', async () => {
+    const collector = await start();
+    const record = { type: 'decision', schemaVersion: 1, decisionId: 'device-d1', timestamp: Date.now(), consent: { personalization: true }, mode: 'personalized', context: {}, configVersion: 'test-1', configHash: 'h', policy: { exploration: 'greedy', version: 'v', mode: 'personalized' }, models: [], experiments: [], placements: [{ placementId: 'home-hero', items: [{ offerId: 'welcome', rank: 1, score: 5, selectionProbability: 1, selection: 'greedy' }] }], candidates: [] };
+    await post(collector.url, '/v1/batch', { batch: [{ type: 'track', messageId: 'dl1', anonymousId: 'visitor-1', event: 'Decision Logged', properties: { record } }] });
+    await collector.outbox.drain(5_000);
+    await collector.store.decisionLog.flush();
+    expect([...collector.store.decisionLog.scan({ sourceId: 'web' })]).toEqual([expect.objectContaining({ decisionId: 'device-d1', origin: 'device', sourceId: 'web' })]);
+  });
+
   it('serves the decision config with an ETag, and the models it names', async () => {
     const collector = await start();
     const response = await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY) } });

@@ -171,4 +171,21 @@ describe('decide: properties', () => {
       }),
     );
   });
+
+  it('replacing a model with itself through an experiment changes nothing', () => {
+    fc.assert(
+      fc.property(configArbitrary, requestArbitrary(true), profileArbitrary, historyArbitrary, fc.boolean(), (input, request, profile, history, inExperiment) => {
+        const config = compile(input);
+        const scorers = new Map([['m', scorer]]);
+        const assignments = [
+          { experimentKey: 'rollout', variationIndex: 1, variationKey: 'b', hashAttribute: 'profileId', hashValue: profile.id, inExperiment, reason: 'assigned', value: { models: { m: 'm' } } },
+        ];
+        const inputs = { config, profile, ...(history && { history }), scorers };
+        const plain = decideWithCandidates(request, inputs);
+        const overridden = decideWithCandidates(request, { ...inputs, assignments });
+        expect(overridden.candidates).toEqual(plain.candidates);
+        expect(overridden.response).toEqual({ ...plain.response, experiments: assignments });
+      }),
+    );
+  });
 });

@@ -3,7 +3,8 @@ import { parseDecisionConfig, type DecisionConfigInput } from './catalog';
 import { compileDecisionConfig, type CompiledDecisionConfig } from './compile';
 import { recordOutcome } from './contact-policy';
 import { decide, decideWithCandidates, type DecisionInputs, type DecisionRequest } from './decide';
-import { outcomeRecordSchema, toDecisionLogRecord } from './decision-log';
+import { toDecisionLogRecord } from './decision-log';
+import { outcomeRecordSchema } from './outcome-record';
 import type { SyncScorer } from './types';
 
 // End-to-end arbitration is in spec/decision/arbitration.v1.json; these tests cover scorers, failure
@@ -224,5 +225,75 @@ describe('decision log', () => {
   it('validates outcome records at the edge', () => {
     expect(outcomeRecordSchema.safeParse({ type: 'click', decisionId: 'd-1', offerId: 'a', placementId: 'hero', timestamp: NOW }).success).toBe(true);
     expect(outcomeRecordSchema.safeParse({ type: 'hover', decisionId: 'd-1', offerId: 'a', placementId: 'hero', timestamp: NOW }).success).toBe(false);
+  });
+});
+
+describe('decide: model overrides from experiments', () => {
+  const assigned = (value: unknown, inExperiment = true) => ({
+    experimentKey: 'rollout',
+    variationIndex: inExperiment ? 1 : -1,
+    variationKey: inExperiment ? 'v2' : '-1',
+    hashAttribute: 'profileId',
+    hashValue: 'p1',
+    inExperiment,
+    reason: inExperiment ? 'assigned' : 'not-in-coverage',
+    value,
+  });
+  const constant = (id: string, version: string, p: number): SyncScorer => ({
+    sync: true,
+    model: { id, version, featureNames: ['offer.value'], task: 'classifier', metadata: {} },
+    score: (_input, rows) => new Float32Array(rows).fill(p),
+  });
+  const scorers = new Map([
+    ['m', constant('m', '3', 0.1)],
+    ['m-v4', constant('m-v4', '4', 0.4)],
+  ]);
+  const config = compile(TWO_OFFERS);
+  const profile = { id: 'p1', features: {} };
+
+  it('scores the overridden model with its replacement and records the replacement in the response and the log', () => {
+    const req = request();
+    const { response, candidates } = decideWithCandidates(req, { config, profile, scorers, assignments: [assigned({ models: { m: 'm-v4' } })] });
+    expect(response.placements[0]?.items.map((item) => item.scoreParts.propensity)).toEqual([Math.fround(0.4), Math.fround(0.4)]);
+    expect(response.placements[0]?.items[0]?.reasons).toEqual(['greedy', 'model:m-v4', 'model-override:m']);
+    expect(response.models).toEqual([{ id: 'm-v4', version: '4' }]);
+    expect(toDecisionLogRecord(req, response, candidates, { profileId: 'p1' }).models).toEqual([{ id: 'm-v4', version: '4' }]);
+  });
+
+  it('keeps the original model and says so when the replacement has no scorer', () => {
+    const response = decide(request(), { config, profile, scorers, assignments: [assigned({ models: { m: 'm-v9' } })] });
+    expect(response.placements[0]?.items.map((item) => item.scoreParts.propensity)).toEqual([Math.fround(0.1), Math.fround(0.1)]);
+    expect(response.placements[0]?.items[0]?.reasons).toEqual(['greedy', 'model:m', 'model-override-missing:m-v9']);
+    expect(response.models).toEqual([{ id: 'm', version: '3' }]);
+  });
+
+  it('ignores variations outside the experiment, values without models, and malformed overrides', () => {
+    const plain = decide(request(), { config, profile, scorers });
+    for (const assignment of [
+      assigned({ models: { m: 'm-v4' } }, false),
+      assigned({ policy: 'thompson' }),
+      assigned({ models: ['m-v4'] }),
+      assigned({ models: { m: 4 } }),
+      assigned('m-v4'),
+      assigned(null),
+    ]) {
+      expect(decide(request(), { config, profile, scorers, assignments: [assignment] })).toEqual({ ...plain, experiments: [assignment] });
+    }
+  });
+
+  it('lets the first experiment win when two replace the same model', () => {
+    const response = decide(request(), {
+      config,
+      profile,
+      scorers: new Map([...scorers, ['m-v5', constant('m-v5', '5', 0.5)]]),
+      assignments: [assigned({ models: { m: 'm-v4' } }), { ...assigned({ models: { m: 'm-v5' } }), experimentKey: 'other' }],
+    });
+    expect(response.models).toEqual([{ id: 'm-v4', version: '4' }]);
+  });
+
+  it('has no effect without personalization consent (no model scores then)', () => {
+    const response = decide(request({ consent: { personalization: false } }), { config, profile, scorers, assignments: [assigned({ models: { m: 'm-v4' } })] });
+    expect(response.models).toEqual([]);
+    expect(response.placements[0]?.items[0]?.reasons).toEqual(['greedy', 'non-personalized']);
   });
 });

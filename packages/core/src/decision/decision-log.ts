@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import type { CandidateRecord, DecisionMode, DecisionRequest, DecisionResponse } from './decide';
 import type { SelectionKind } from './exploration';
 import type { ExperimentAssignment } from './types';
@@ -36,6 +35,28 @@ export interface DecisionLogRecord {
     }[];
   }[];
   readonly candidates: readonly CandidateRecord[];
+}
+
+/** Candidates a trimmed record keeps besides the shown ones (the best scored first). */
+const TRIMMED_CANDIDATES = 20;
+
+/**
+ * A record small enough to travel as an event (a decision made on a device, logged through the collector):
+ * every shown candidate, the best-scored others, and for the excluded ones only a count per reason.
+ */
+export function trimDecisionLogRecord(record: DecisionLogRecord): DecisionLogRecord & { readonly excluded?: Readonly<Record<string, number>> } {
+  const shown = record.candidates.filter((candidate) => candidate.status === 'shown');
+  const passed = record.candidates
+    .filter((candidate) => candidate.status === 'passed')
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
+    .slice(0, TRIMMED_CANDIDATES);
+  const excluded: Record<string, number> = {};
+  for (const candidate of record.candidates) {
+    if (candidate.status !== 'excluded') continue;
+    const reason = (candidate.reason ?? 'excluded').split(':')[0] as string;
+    excluded[reason] = (excluded[reason] ?? 0) + 1;
+  }
+  return { ...record, candidates: [...shown, ...passed], excluded };
 }
 
 /**
@@ -87,23 +108,3 @@ export function toDecisionLogRecord(
     candidates,
   };
 }
-
-export const OUTCOME_TYPES = ['impression', 'click', 'convert', 'dismiss'] as const;
-export type OutcomeType = (typeof OUTCOME_TYPES)[number];
-
-/**
- * What happened after a decision, reported by the client with the decisionId: feeds contact policies
- * (impressions, dismissals) and the decision log (rewards).
- */
-export const outcomeRecordSchema = z.object({
-  type: z.enum(OUTCOME_TYPES),
-  decisionId: z.string().min(1).max(128),
-  offerId: z.string().min(1).max(256),
-  placementId: z.string().min(1).max(256),
-  /** Epoch ms. */
-  timestamp: z.number().int().min(0),
-  /** Revenue or margin of a conversion. */
-  value: z.number().optional(),
-});
-
-export type OutcomeRecord = z.output<typeof outcomeRecordSchema>;

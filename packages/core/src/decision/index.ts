@@ -79,11 +79,5 @@ export {
   type PlacementDecision,
   type ScoreParts,
 } from './decide';
-export {
-  OUTCOME_TYPES,
-  outcomeRecordSchema,
-  toDecisionLogRecord,
-  type DecisionLogRecord,
-  type OutcomeRecord,
-  type OutcomeType,
-} from './decision-log';
+export { toDecisionLogRecord, trimDecisionLogRecord, type DecisionLogRecord } from './decision-log';
+export { OUTCOME_TYPES, outcomeRecordSchema, type OutcomeRecord, type OutcomeType } from './outcome-record';

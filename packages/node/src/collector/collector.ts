@@ -101,6 +101,7 @@ export function startForwarder(config: CollectorConfig, options: StartCollectorO
   const projector = createProfileProjector({
     events: store,
     profiles: store.profiles,
+    decisionLog: store.decisionLog,
     logger,
     identity: config.identity,
     now,

@@ -15,6 +15,7 @@ import {
   createFeatureState,
   recordOutcome,
   type InteractionHistory,
+  type DecisionLogRecord,
   type InteractionOutcome,
   type SegmentEvent,
 } from '@tailor/core';
@@ -47,6 +48,8 @@ export interface ProfileProjectorOptions {
   readonly now?: () => number;
   /** Called with every identity change (merged, split, demoted, refused, deleted), for logs and metrics. */
   readonly onChange?: (sourceId: string, change: IdentityChange) => void;
+  /** Where decisions made on devices (`Decision Logged` events) are logged next to the collector's own. */
+  readonly decisionLog?: { append(sourceId: string, record: DecisionLogRecord): void };
 }
 
 export type DeleteProfileResult =
@@ -79,6 +82,8 @@ export interface ProfileProjector extends Sink {
 }
 
 export const PROFILES_SINK = 'profiles';
+/** The event a device sends with the log record of a decision it made (see `@tailor/browser/decisions`). */
+export const DECISION_LOGGED = 'Decision Logged';
 const FEATURE_SPEC = DEFAULT_RETAIL_FEATURE_SPEC;
 
 export type ResolvedTarget = { readonly kind: 'profile' | 'identifier'; readonly value: string } | { readonly kind: 'invalid'; readonly message: string };
@@ -271,6 +276,7 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
 
     function apply(stored: StoredEvent): void {
       const { sourceId, seq, event, receivedAt } = stored;
+      if (event.type === 'track' && event.event === DECISION_LOGGED) logDeviceDecision(sourceId, event);
       const graph = graphOf(sourceId);
       const view = identityView(event, receivedAt);
       const result = graph.addEvent(view);
@@ -316,6 +322,16 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
   }
 
   const resolveTarget = createTargetResolver(identity);
+
+  function logDeviceDecision(sourceId: string, event: SegmentEvent): void {
+    const record = isRecord(event.properties) ? event.properties.record : undefined;
+    if (!isRecord(record) || record.type !== 'decision' || typeof record.decisionId !== 'string' || !Array.isArray(record.placements)) return;
+    try {
+      options.decisionLog?.append(sourceId, { ...(record as unknown as DecisionLogRecord), origin: 'device' } as DecisionLogRecord);
+    } catch (error) {
+      logger.warn({ err: error, source: sourceId }, 'could not log a device decision');
+    }
+  }
 
   function start(): Promise<void> {
     started ??= rebuild();
