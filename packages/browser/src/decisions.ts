@@ -2,7 +2,7 @@ import {
   EMPTY_HISTORY,
   OUTCOME_EVENTS,
   assignExperiments,
-  compileCondition,
+  createConditionMatcher,
   compileDecisionConfig,
   decideWithCandidates,
   loadModel,
@@ -103,7 +103,6 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
   let early: OutgoingEvent[] | undefined = [];
   let redecideTimer: unknown;
   let closed = false;
-  const matchers = new Map<unknown, (doc: unknown) => boolean>();
 
   const notify = () => {
     for (const listener of listeners) {
@@ -209,15 +208,7 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
     logger.info({ error }, 'tailor: on-device decisions unavailable; the collector decides');
   });
 
-  function matches(condition: unknown, doc: unknown): boolean {
-    let test = matchers.get(condition);
-    if (test === undefined) {
-      const compiled = compileCondition(condition);
-      test = compiled.ok ? compiled.test : () => false;
-      matchers.set(condition, test);
-    }
-    return test(doc);
-  }
+  const matches = createConditionMatcher();
 
   function units(): Record<string, string> {
     const snapshot = client.getSnapshot();

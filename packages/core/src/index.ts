@@ -149,6 +149,7 @@ export {
   compileDecisionConfig,
   computeThompsonWeights,
   contactPolicySchema,
+  createConditionMatcher,
   createPathTable,
   createSeededRandom,
   decide,

@@ -366,3 +366,24 @@ function anyOf(tests: readonly Test[]): Test {
     return false;
   };
 }
+
+/**
+ * `matches(condition, doc)` for experiment targeting: each distinct condition object is compiled once and
+ * kept (configs are few and long-lived); one that does not compile matches nobody.
+ *
+ * @example
+ * const matches = createConditionMatcher();
+ * assignExperiments(experiments, units, { matches, doc: { context } });
+ */
+export function createConditionMatcher(): (condition: unknown, doc: unknown) => boolean {
+  const tests = new Map<unknown, (doc: unknown) => boolean>();
+  return (condition, doc) => {
+    let test = tests.get(condition);
+    if (test === undefined) {
+      const compiled = compileCondition(condition);
+      test = compiled.ok ? (value: unknown) => compiled.test(value) : () => false;
+      tests.set(condition, test);
+    }
+    return test(doc);
+  };
+}

@@ -22,6 +22,7 @@ export { createPathTable, type PathTable } from './condition-paths';
 export {
   CONDITION_LIMITS,
   compileCondition,
+  createConditionMatcher,
   type CompileConditionResult,
   type CompiledCondition,
   type Condition,

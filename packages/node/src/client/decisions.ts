@@ -2,7 +2,7 @@ import {
   EMPTY_HISTORY,
   TailorError,
   assignExperiments,
-  compileCondition,
+  createConditionMatcher,
   compileDecisionConfig,
   decide,
   loadModel,
@@ -139,7 +139,6 @@ export function createDecisionClient(options: DecisionClientOptions): DecisionCl
   let closed = false;
   const profiles = new Map<string, { at: number; profile: Profile | undefined }>();
   const cached = new Map<string, { at: number; result: DecideResult; refreshing: boolean }>();
-  const matchers = new Map<unknown, (doc: unknown) => boolean>();
   const counters = { decisions: 0, cacheHits: 0, staleHits: 0, cacheMisses: 0, configRefreshes: 0, lastError: undefined as string | undefined };
 
   async function get(path: string, headers: Record<string, string> = {}) {
@@ -214,15 +213,7 @@ export function createDecisionClient(options: DecisionClientOptions): DecisionCl
     return profile;
   }
 
-  function matches(condition: unknown, doc: unknown): boolean {
-    let test = matchers.get(condition);
-    if (test === undefined) {
-      const compiled = compileCondition(condition);
-      test = compiled.ok ? compiled.test : () => false;
-      matchers.set(condition, test);
-    }
-    return test(doc);
-  }
+  const matches = createConditionMatcher();
 
   async function decideLocally(call: DecideCall): Promise<DecideResult | undefined> {
     const config = await ensureLoaded();

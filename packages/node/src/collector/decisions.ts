@@ -5,7 +5,7 @@ import {
   EMPTY_HISTORY,
   TailorError,
   assignExperiments,
-  compileCondition,
+  createConditionMatcher,
   compileDecisionConfig,
   decideWithCandidates,
   hashDecisionConfig,
@@ -165,17 +165,7 @@ export interface DecisionService {
  */
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const now = options.now ?? Date.now;
-  const matchers = new Map<unknown, (doc: unknown) => boolean>();
-  // Experiment targeting conditions, compiled once each (a condition that does not compile matches nobody).
-  const matches = (condition: unknown, doc: unknown): boolean => {
-    let test = matchers.get(condition);
-    if (test === undefined) {
-      const compiled = compileCondition(condition);
-      test = compiled.ok ? compiled.test : () => false;
-      matchers.set(condition, test);
-    }
-    return test(doc);
-  };
+  const matches = createConditionMatcher();
 
   return {
     decide(sourceId, body) {
