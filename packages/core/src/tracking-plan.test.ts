@@ -64,7 +64,8 @@ describe('defineTrackingPlan', () => {
   });
 });
 
-describe('trackingPlanToJsonSchema', () => {
+// Ajv compiles the whole retail catalog (40 events) per schema: seconds on a loaded 2-core machine.
+describe('trackingPlanToJsonSchema', { timeout: 60_000 }, () => {
   const schema = trackingPlanToJsonSchema(plan);
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
