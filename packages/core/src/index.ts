@@ -156,6 +156,7 @@ export {
   decideWithCandidates,
   decisionConfigSchema,
   explorationSchema,
+  getModelOverrides,
   hashDecisionConfig,
   historyKey,
   interactionHistorySchema,

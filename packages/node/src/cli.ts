@@ -15,6 +15,7 @@ import { createProgress } from './progress';
 import { RESOLVE_HELP } from './resolve/help';
 import { IMPORT_HELP } from './import/help';
 import { TRAIN_HELP } from './training/help';
+import { REPORT_HELP } from './reports/help';
 
 const HELP = `tailor — Tailor's self-hosted collector and tools
 
@@ -27,7 +28,7 @@ Usage:
       Writes stored events as NDJSON (stdout unless --out).
   tailor replay --data-dir DIR --nats URL [--stream TAILOR_EVENTS] [--subject-prefix tailor.events] [--since T] [--source ID]
       Re-sends the stored log to JetStream (deduplicated there by messageId), with a progress bar.
-${RESOLVE_HELP}${IMPORT_HELP}${TRAIN_HELP}  tailor help
+${RESOLVE_HELP}${IMPORT_HELP}${TRAIN_HELP}${REPORT_HELP}  tailor help
 `;
 
 function fail(message: string): never {
@@ -206,6 +207,11 @@ async function main(): Promise<void> {
     case 'train': {
       const { runTrainCommand } = await import('./training/command');
       process.exitCode = await runTrainCommand(rest);
+      return;
+    }
+    case 'report': {
+      const { runReportCommand } = await import('./reports/command');
+      process.exitCode = await runReportCommand(rest);
       return;
     }
     case undefined:

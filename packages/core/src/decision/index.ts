@@ -70,6 +70,7 @@ export { buildFeaturePlan, type FeaturePlan } from './arbitration';
 export {
   decide,
   decideWithCandidates,
+  getModelOverrides,
   type CandidateRecord,
   type DecisionInputs,
   type DecisionItem,

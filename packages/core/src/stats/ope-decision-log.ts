@@ -1,4 +1,5 @@
-import type { DecisionLogRecord, OutcomeRecord } from '../decision/decision-log';
+import type { DecisionLogRecord } from '../decision/decision-log';
+import type { OutcomeRecord } from '../decision/outcome-record';
 import { checkOpenRange } from './checks';
 import type { LoggedInteraction } from './ope';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionLogRecord, OutcomeRecord } from '../decision/decision-log';
+import type { DecisionLogRecord } from '../decision/decision-log';
+import type { OutcomeRecord } from '../decision/outcome-record';
 import { createSeededRandom } from '../identity/probabilistic-random';
 import type { RandomSource } from '../platform';
 import { evaluatePolicy, type ActionProbability, type LoggedInteraction, type OpeEstimate } from './ope';

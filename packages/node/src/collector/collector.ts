@@ -7,6 +7,7 @@ import type { CollectorConfig, Source } from './config';
 import { createHandler, type Handler } from './handler';
 import { createNodeListener, toFetchHandler } from './http-adapter';
 import { createDecisionService, loadSourceDecisions, type SourceDecisions } from './decisions';
+import { createDriftMonitor, driftModelsOf, registerDriftGauges, type DriftMonitor } from './drift-monitor';
 import { profileFeatures } from './features';
 import { createJetStreamSink, subjectToken } from './jetstream-sink';
 import { createLmdbStore } from './lmdb-store';
@@ -141,6 +142,25 @@ export function startForwarder(config: CollectorConfig, options: StartCollectorO
   };
 }
 
+/**
+ * Watches the live features and scores of every model that carries training reference bins (`tailor train`
+ * writes them into the ONNX metadata) and exposes PSI/KS and a drift status on /metrics.
+ */
+function createSourceDriftMonitor(sources: ReadonlyMap<string, SourceDecisions>, logger: Logger): DriftMonitor | undefined {
+  const models = [];
+  const seen = new Set<string>();
+  for (const source of sources.values()) {
+    const { models: watched, skipped } = driftModelsOf(source.scorers);
+    for (const model of watched) {
+      if (seen.has(model.id)) continue; // two sources sharing a model file: watch it once
+      seen.add(model.id);
+      models.push(model);
+    }
+    for (const skip of skipped) logger.info({ source: source.sourceId, model: skip.model, reason: skip.reason }, 'model not watched for drift');
+  }
+  return models.length === 0 ? undefined : createDriftMonitor({ models });
+}
+
 export interface IngestServer {
   readonly url: string;
   readonly port: number;
@@ -181,6 +201,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
   for (const source of sources) {
     if (source.decisions !== undefined) decisionSources.set(source.id, loadSourceDecisions(source.id, source.decisions, options.configDir ?? process.cwd()));
   }
+  const drift = createSourceDriftMonitor(decisionSources, logger);
   const decisions =
     decisionSources.size === 0
       ? undefined
@@ -189,6 +210,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
           sources: decisionSources,
           features: profileFeatures,
           log: (sourceId, record) => store.decisionLog.append(sourceId, record),
+          ...(drift === undefined ? {} : { onScored: (modelId, features, scores) => drift.observe(modelId, features, scores) }),
           now,
         });
   const validators = new Map<string, EventValidator>(
@@ -199,6 +221,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
     logBytes: () => store.stats().bytes,
     ...(options.sinkStatus ? { sinkLag: options.sinkStatus } : {}),
   });
+  if (drift !== undefined) registerDriftGauges(metrics.registry, drift);
   const share = options.rateShare ?? 1;
   let closing = false;
   const handler = createHandler({

@@ -14,8 +14,10 @@ import {
   parseExperiments,
   parseHoldout,
   toDecisionLogRecord,
+  type CandidateRecord,
   type CompiledDecisionConfig,
   type DecisionConfig,
+  type DecisionResponse,
   type DecisionLogRecord,
   type Experiment,
   type FeatureValues,
@@ -149,6 +151,8 @@ export interface DecisionServiceOptions {
   readonly features: (profile: Profile, now: number) => FeatureValues;
   /** Where decision log records go (the decision log store); called after the answer is built. */
   readonly log: (sourceId: string, record: DecisionLogRecord) => void;
+  /** Called per model a decision used, with the person's features and the propensities it gave (drift monitoring). */
+  readonly onScored?: (modelId: string, features: FeatureValues, scores: readonly number[]) => void;
   readonly now?: () => number;
 }
 
@@ -194,12 +198,14 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         doc: { context, ...(personalization && profile !== undefined ? { traits: profile.traits } : {}) },
       });
       const decisionRequest = { decisionId: request.decisionId ?? randomUUID(), placements: request.placements, context, consent: { personalization }, now: at };
+      const features = profile === undefined ? undefined : options.features(profile, at);
       const { response, candidates } = decideWithCandidates(decisionRequest, {
         config: source.compiled,
-        ...(profile === undefined ? {} : { profile: { id: profile.id, traits: profile.traits, features: options.features(profile, at) }, history: historyOf(profile) }),
+        ...(profile === undefined || features === undefined ? {} : { profile: { id: profile.id, traits: profile.traits, features }, history: historyOf(profile) }),
         scorers: source.scorers,
         assignments,
       });
+      if (options.onScored !== undefined && features !== undefined) reportScores(options.onScored, response, candidates, source, features);
       try {
         options.log(sourceId, toDecisionLogRecord(decisionRequest, response, candidates, profile === undefined ? {} : { profileId: profile.id }));
       } catch {
@@ -237,6 +243,19 @@ function findPerson(profiles: ProfileStore, sourceId: string, request: DecideReq
     if (byUser !== undefined) return byUser;
   }
   return request.anonymousId === undefined ? undefined : profiles.findProfile(sourceId, `anonymousId:${request.anonymousId.trim()}`);
+}
+
+/** The propensities each model gave in a decision, for drift monitoring (never fails a decision). */
+function reportScores(onScored: NonNullable<DecisionServiceOptions['onScored']>, response: DecisionResponse, candidates: readonly CandidateRecord[], source: SourceDecisions, features: FeatureValues): void {
+  try {
+    for (const model of response.models) {
+      const offers = new Set(source.config.offers.filter((offer) => offer.modelId === model.id).map((offer) => offer.id));
+      const scores = candidates.filter((candidate) => offers.has(candidate.offerId) && candidate.scoreParts !== undefined).map((candidate) => candidate.scoreParts?.propensity as number);
+      if (scores.length > 0) onScored(model.id, features, scores);
+    }
+  } catch {
+    // monitoring only
+  }
 }
 
 function historyOf(profile: Profile): InteractionHistory {

@@ -133,10 +133,12 @@ export function trainFromHistories(people: readonly PersonHistory[], options: Tr
   const calibrated = splitMetrics(validation.y, scores);
   const rfm = { auc: auc(validation.y, rfmScores), liftTop10: liftAtTop(validation.y, rfmScores, 0.1).lift };
   const referenceBins: Record<string, ReferenceBins> = {};
+  // Live rows and scores are float32 (model inputs, scorer outputs): bin what serving will see, or values
+  // on a bin edge fall on the other side and show as drift.
   set.featureNames.forEach((name, j) => {
-    referenceBins[name] = createReferenceBins(column(validation, j));
+    referenceBins[name] = createReferenceBins(Float32Array.from(column(validation, j)));
   });
-  referenceBins[SCORE_REFERENCE_KEY] = createReferenceBins(scores);
+  referenceBins[SCORE_REFERENCE_KEY] = createReferenceBins(Float32Array.from(scores));
 
   const report: TrainingReport = {
     label: formatLabel(options.label),

@@ -1,0 +1,13 @@
+export { runReportCommand, type CommandIo } from './command';
+export { formatDriftReport, modelDrift, type ModelDriftResult } from './drift';
+export {
+  OFFER_CONVERTED_EVENT,
+  ORDER_EVENT,
+  formatExperimentReport,
+  reportExperiments,
+  type ExperimentMetric,
+  type ExperimentReadout,
+  type ExperimentReportOptions,
+} from './experiments';
+export { formatOpeReport, reportOpe, toOutcomeRecord, weightsPolicySchema, type CandidatePolicy, type OpeReport } from './ope';
+export { REPORT_HELP } from './help';
