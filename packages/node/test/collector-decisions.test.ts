@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '@tailor/core';
 import { buildLinearClassifierModel } from '../../test-utils/src/onnx-models';
+import { exportOnnx } from '../src/training/onnx-export';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { basicAuth, OTHER_KEY, startTestCollector, WRITE_KEY } from './collector-harness';
 
@@ -162,6 +163,27 @@ describe('collector: POST /v1/decide', () => {
     expect(noKey.status).toBe(401);
     const unknownPlacement = await post(collector.url, '/v1/decide', { placements: [{ id: 'nowhere' }] });
     expect(unknownPlacement.body.placements[0]).toMatchObject({ placementId: 'nowhere', items: [], reason: 'unknown-placement' });
+  });
+
+  it('watches the model for drift against its training reference bins and reports it on /metrics', async () => {
+    // A model as `tailor train` writes it: reference bins of each feature and of the score in the metadata.
+    const bins = (edges: number[]) => ({ edges, proportions: [...edges.map(() => 1 / (edges.length + 1)), 1 / (edges.length + 1)], missing: 0, count: 1000 });
+    const trained = exportOnnx(
+      { kind: 'logistic', featureNames: FEATURES, weights: Float64Array.of(0.3, 0.01, 0.2), intercept: -1 },
+      { modelId: 'propensity', modelVersion: '3', metadata: { 'tailor.reference_bins': JSON.stringify({ 'session.product_views': bins([1, 3, 6]), 'session.cart_value': bins([50, 100, 200]), 'rfm.orders_total': bins([1, 2, 4]), score: bins([0.3, 0.5, 0.7]) }) } },
+    );
+    const file = decisionFiles();
+    writeFileSync(join(file, '..', 'propensity.onnx'), trained);
+    const collector = await startTestCollector({ sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: file, rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } }] });
+    stop = collector.stop;
+    // Everyone looks at one shoe and nothing else: far from the training distribution.
+    const people = Array.from({ length: 220 }, (_, i) => `drift-${i}`);
+    await post(collector.url, '/v1/batch', { batch: people.map((id, i) => ({ type: 'track', messageId: `d${i}`, anonymousId: id, event: 'Product Viewed', properties: { product_id: 's', category: 'Shoes' } })) });
+    await collector.outbox.drain(10_000);
+    for (const id of people) await decideHero(collector.url, { anonymousId: id });
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(/tailor_model_feature_psi\{model="propensity",version="3",feature="rfm\.orders_total"\} [0-9.]+/);
+    expect(metrics).toMatch(/tailor_model_drift_status\{model="propensity",version="3"\} 2/);
   });
 
   it('refuses to start with a broken decision config, naming the problem', async () => {
