@@ -20,6 +20,13 @@ const ENTRIES = {
     analytics.load('wk_web', 'https://dataplane.shop.example');
     analytics.track('Product Viewed', { product_id: 'p-1', price: 10 });
   `,
+  decisions: `
+    import { createTailor } from '@tailor/browser';
+    import { createDecisions } from '@tailor/browser/decisions';
+    export const tailor = createTailor({ writeKey: 'wk_web', endpoint: 'https://t.shop.example' });
+    export const decisions = createDecisions(tailor);
+    decisions.decide('home-hero', { page: 'home' });
+  `,
   posthog: `
     import posthog from 'posthog-js';
     posthog.init('phc_web', { api_host: 'https://ph.shop.example' });
@@ -30,6 +37,7 @@ const ENTRIES = {
 
 const LABEL = {
   tailor: '@tailor/browser',
+  decisions: '@tailor/browser + /decisions',
   segment: '@segment/analytics-next',
   rudderstack: '@rudderstack/analytics-js',
   posthog: 'posthog-js',
@@ -58,6 +66,15 @@ const benchmark: Benchmark = {
         unit: 'B',
         budget: { text: `≤ ${BUDGETS.browserEntryBytes / 1024} KB`, met: tailor <= BUDGETS.browserEntryBytes },
         note: `${kb(reports.tailor.initialMinified)} minified; ${reports.tailor.chunks} chunk(s), ${kb(reports.tailor.totalGzipped)} gzip in all`,
+      },
+      {
+        name: `${LABEL.decisions}, init + one on-device decision, min+gzip`,
+        value: reports.decisions.initialGzipped,
+        unit: 'B',
+        baseline: { name: LABEL.tailor, value: tailor },
+        ratio: reports.decisions.initialGzipped / tailor,
+        budget: { text: `≤ ${BUDGETS.browserWithDecisionsBytes / 1024} KB`, met: reports.decisions.initialGzipped <= BUDGETS.browserWithDecisionsBytes },
+        note: `${kb(reports.decisions.initialMinified)} minified: decide(), conditions, contact policies, exploration, experiments, the feature spec and the ONNX reader/evaluators (~8.6 KB gzip of it)`,
       },
     ];
     for (const name of ['segment', 'rudderstack', 'posthog'] as const) {
