@@ -146,7 +146,7 @@ export function startForwarder(config: CollectorConfig, options: StartCollectorO
  * Watches the live features and scores of every model that carries training reference bins (`tailor train`
  * writes them into the ONNX metadata) and exposes PSI/KS and a drift status on /metrics.
  */
-function createSourceDriftMonitor(sources: ReadonlyMap<string, SourceDecisions>, logger: Logger): DriftMonitor | undefined {
+function createSourceDriftMonitor(sources: ReadonlyMap<string, SourceDecisions>, settings: CollectorConfig['drift'], logger: Logger): DriftMonitor | undefined {
   const models = [];
   const seen = new Set<string>();
   for (const source of sources.values()) {
@@ -158,7 +158,7 @@ function createSourceDriftMonitor(sources: ReadonlyMap<string, SourceDecisions>,
     }
     for (const skip of skipped) logger.info({ source: source.sourceId, model: skip.model, reason: skip.reason }, 'model not watched for drift');
   }
-  return models.length === 0 ? undefined : createDriftMonitor({ models });
+  return models.length === 0 ? undefined : createDriftMonitor({ models, thresholds: { warn: settings.warn, alert: settings.alert }, minCount: settings.minCount, windowMs: settings.window });
 }
 
 export interface IngestServer {
@@ -201,7 +201,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
   for (const source of sources) {
     if (source.decisions !== undefined) decisionSources.set(source.id, loadSourceDecisions(source.id, source.decisions, options.configDir ?? process.cwd()));
   }
-  const drift = createSourceDriftMonitor(decisionSources, logger);
+  const drift = createSourceDriftMonitor(decisionSources, config.drift, logger);
   const decisions =
     decisionSources.size === 0
       ? undefined

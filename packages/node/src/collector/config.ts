@@ -81,6 +81,19 @@ export const collectorConfigSchema = z.strictObject({
       maxClusterSize: z.number().int().min(2).optional(),
     })
     .default({ hashIdentifiers: true, aliasPreviousIdType: 'anonymousId' }),
+  /** Drift monitoring of models that carry training reference bins (PSI per feature and score on /metrics). */
+  drift: z
+    .strictObject({
+      /** PSI at which a feature or score is reported as `warn` (1) and `alert` (2). */
+      warn: z.number().positive().default(0.1),
+      alert: z.number().positive().default(0.25),
+      /** Values a feature needs in the window before its PSI is published. */
+      minCount: z.number().int().positive().default(200),
+      /** Figures cover the last one to two windows of traffic. */
+      window: duration('drift.window').default(86_400_000),
+    })
+    .refine((drift) => drift.alert >= drift.warn, { message: 'drift.alert must be >= drift.warn', path: ['alert'] })
+    .default({ warn: 0.1, alert: 0.25, minCount: 200, window: 86_400_000 }),
   /** Ingestion answers 503 once a sink is this many events behind (the local log keeps everything). */
   maxSinkLag: z.number().int().positive().default(1_000_000),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
