@@ -83,7 +83,7 @@ export function createDeviceFeatures(saved: unknown, spec: FeatureSpec = DEFAULT
       person.state = applyEvent(person.state, event, spec);
       person.seenAt = Date.parse(event.timestamp) || person.seenAt;
       trim();
-      return scored.has(event.event);
+      return typeof event.event === 'string' && scored.has(event.event);
     },
     read(now, ids) {
       const person = graph.people[personOf(ids)];

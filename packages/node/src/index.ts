@@ -41,3 +41,15 @@ export {
   type DecisionClientStats,
 } from './client/decisions';
 export { createScorer, createOnnxRuntimeScorer, loadOnnxRuntimeNode, type CreateScorerOptions, type OnnxNodeOptions } from './models/index';
+export {
+  createPostgresEventStore,
+  createPostgresStore,
+  createRedisProfileCache,
+  toAsyncCollectorStore,
+  toAsyncEventStore,
+  toAsyncProfileStore,
+  type AsyncCollectorStore,
+  type AsyncEventStore,
+  type AsyncProfileStore,
+  type PostgresStore,
+} from './storage/index';

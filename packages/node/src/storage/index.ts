@@ -1,0 +1,13 @@
+export {
+  toAsyncCollectorStore,
+  toAsyncEventStore,
+  toAsyncProfileStore,
+  type AsyncCollectorStore,
+  type AsyncEventStore,
+  type AsyncProfileStore,
+} from './async-store';
+export { type PostgresConnectionOptions } from './postgres-connection';
+export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
+export { MIGRATIONS, type Migration } from './postgres-migrations';
+export { createPostgresStore, type PostgresStore } from './postgres-profile-store';
+export { createRedisProfileCache, type ProfileLookups, type RedisCacheClient, type RedisProfileCacheOptions } from './redis-profile-cache';
