@@ -6,7 +6,8 @@ import { parseDuration } from '../collector/duration';
 import { createLmdbStore, type LmdbStore } from '../collector/lmdb-store';
 import { createProgress } from '../progress';
 import { groupEventsByPerson } from '../training/people';
-import { formatDriftReport, modelDrift } from './drift';
+import { cohortCalibration } from './calibration';
+import { formatDriftReport, getDriftExitCode, modelDrift } from './drift';
 import { formatExperimentReport, reportExperiments, type ExperimentMetric } from './experiments';
 import { formatOpeReport, reportOpe, toOutcomeRecord, weightsPolicySchema, type CandidatePolicy } from './ope';
 
@@ -164,7 +165,19 @@ async function opeCommand(args: readonly string[], io: CommandIo, now: number): 
 async function driftCommand(args: readonly string[], io: CommandIo, now: number): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { model: { type: 'string' }, 'data-dir': { type: 'string' }, source: { type: 'string' }, since: { type: 'string' }, at: { type: 'string' }, warn: { type: 'string' }, alert: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      model: { type: 'string' },
+      'data-dir': { type: 'string' },
+      source: { type: 'string' },
+      since: { type: 'string' },
+      at: { type: 'string' },
+      warn: { type: 'string' },
+      alert: { type: 'string' },
+      cohorts: { type: 'string' },
+      'ece-warn': { type: 'string' },
+      'ece-alert': { type: 'string' },
+      json: { type: 'boolean' },
+    },
     strict: true,
   });
   if (!values.model) throw new UsageError('--model model.onnx is required (a model exported by tailor train, with reference bins)');
@@ -176,6 +189,10 @@ async function driftCommand(args: readonly string[], io: CommandIo, now: number)
   const warn = parseNumber('warn', values.warn, z.coerce.number().min(0));
   const alert = parseNumber('alert', values.alert, z.coerce.number().min(0));
   const thresholds = { ...(warn === undefined ? {} : { warn }), ...(alert === undefined ? {} : { alert }) };
+  const cohorts = parseNumber('cohorts', values.cohorts, z.coerce.number().int().min(1).max(520)) ?? 4;
+  const eceWarn = parseNumber('ece-warn', values['ece-warn'], z.coerce.number().min(0).max(1)) ?? 0.05;
+  const eceAlert = parseNumber('ece-alert', values['ece-alert'], z.coerce.number().min(0).max(1)) ?? Math.max(0.1, eceWarn);
+  if (eceWarn > eceAlert) throw new UsageError(`--ece-warn ${eceWarn} is above --ece-alert ${eceAlert}`);
   const store = openStore(values['data-dir']);
   try {
     const { people } = groupEventsByPerson(
@@ -189,9 +206,10 @@ async function driftCommand(args: readonly string[], io: CommandIo, now: number)
       io.stderr.write(`tailor report drift: ${result.reason}\n`);
       return 1;
     }
+    const calibration = cohortCalibration(loaded.scorer, people, { nowMs: atMs, cohorts, thresholds: { warn: eceWarn, alert: eceAlert } });
     const { id, version } = loaded.scorer.model;
-    io.stdout.write(values.json ? `${JSON.stringify({ model: id, version, people: result.people, ...result.report }, null, 2)}\n` : formatDriftReport(id, version, result));
-    return result.report.status === 'alert' ? 3 : 0;
+    io.stdout.write(values.json ? `${JSON.stringify({ model: id, version, people: result.people, ...result.report, calibration }, null, 2)}\n` : formatDriftReport(id, version, result, calibration));
+    return getDriftExitCode(result, calibration);
   } finally {
     await store.close();
   }

@@ -1,5 +1,6 @@
 import { DEFAULT_RETAIL_FEATURE_SPEC, driftReport, foldFeatures, parseDriftReference, type DriftReport, type DriftThresholds, type FeatureSpec, type SyncScorer } from '@tailor/core';
 import type { PersonHistory } from '../training/people';
+import { fillModelRow, formatCalibrationReport, type CalibrationReport } from './calibration';
 
 /** The key of the score's bins in `tailor.reference_bins` (see training/train.ts). */
 const SCORE_KEY = 'score';
@@ -39,15 +40,11 @@ export function modelDrift(
   const columns: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, [] as number[]]));
   const input = new Float32Array(active.length * width);
   active.forEach((person, r) => {
-    const features = foldFeatures(person.events, spec, options.atMs);
-    names.forEach((name, c) => {
-      const key = name.startsWith('features.') ? name.slice('features.'.length) : name;
-      const value = Object.hasOwn(features, key) ? features[key] : undefined;
-      const number = typeof value === 'number' && Number.isFinite(value) ? value : Number.NaN;
-      (columns[name] as number[]).push(number);
-      // The model reads a missing feature as 0, as decide() does.
-      input[r * width + c] = Number.isNaN(number) ? 0 : number;
-    });
+    const row = input.subarray(r * width, (r + 1) * width);
+    const missing = new Set<number>();
+    fillModelRow(foldFeatures(person.events, spec, options.atMs), names, row, (column) => missing.add(column));
+    // Columns hold what the model reads (float32, as the reference bins were made), NaN where missing.
+    names.forEach((name, c) => (columns[name] as number[]).push(missing.has(c) ? Number.NaN : (row[c] as number)));
   });
   const scores = active.length > 0 ? Array.from(scorer.score(input, active.length)) : [];
   const report = driftReport([...names, SCORE_KEY], parsed.reference, { ...columns, [SCORE_KEY]: scores }, options.thresholds === undefined ? {} : { thresholds: options.thresholds });
@@ -56,7 +53,13 @@ export function modelDrift(
 
 const num = (value: number | null, digits = 4) => (value !== null && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-export function formatDriftReport(modelId: string, version: string, result: Extract<ModelDriftResult, { ok: true }>): string {
+/**
+ * The drift report as a person reads it in a terminal, followed by the calibration section when given.
+ *
+ * @example
+ * io.stdout.write(formatDriftReport(id, version, drift, cohortCalibration(scorer, people, { nowMs })));
+ */
+export function formatDriftReport(modelId: string, version: string, result: Extract<ModelDriftResult, { ok: true }>, calibration?: CalibrationReport): string {
   const { report } = result;
   const lines = [
     `drift of model ${modelId} v${version}: ${report.status.toUpperCase()} (${result.people} active people; warn ≥ ${report.thresholds.warn}, alert ≥ ${report.thresholds.alert})`,
@@ -66,5 +69,10 @@ export function formatDriftReport(modelId: string, version: string, result: Extr
     lines.push(`  ${feature.feature.padEnd(36)} ${num(feature.psi).padEnd(8)} ${num(feature.ks, 3).padEnd(7)} ${feature.status}${feature.reason ? ` (${feature.reason})` : ''}`);
   }
   lines.push('');
-  return lines.join('\n');
+  return lines.join('\n') + (calibration === undefined ? '' : `\n${formatCalibrationReport(calibration)}`);
+}
+
+/** `tailor report drift`'s exit code: 3 when the inputs, the score or a matured cohort's calibration alert, else 0. */
+export function getDriftExitCode(result: Extract<ModelDriftResult, { ok: true }>, calibration?: CalibrationReport): 0 | 3 {
+  return result.report.status === 'alert' || calibration?.status === 'alert' ? 3 : 0;
 }

@@ -10,8 +10,11 @@ export const REPORT_HELP = `  tailor report experiments --data-dir DIR --source 
       IPS, self-normalized IPS and doubly robust estimates of a candidate policy's reward per shown slot, from
       the decision log's selection probabilities and the Offer Clicked/Converted events. policy.json holds
       {"weights": {"<offerId>": w}}: offers chosen in proportion to w.
-  tailor report drift --model model.onnx --data-dir DIR [--source ID] [--since 30d] [--at T] [--warn 0.1] [--alert 0.25] [--json]
+  tailor report drift --model model.onnx --data-dir DIR [--source ID] [--since 30d] [--at T] [--warn 0.1] [--alert 0.25]
+               [--cohorts 4] [--ece-warn 0.05] [--ece-alert 0.1] [--json]
       PSI and KS of each model input and of its score, for the people active since --since with features
-      folded at --at (default now), against the reference bins stored in the model by tailor train.
-      Exits 3 when a feature or the score is at the alert level.
+      folded at --at (default now), against the reference bins stored in the model by tailor train; and the
+      model's calibration (mean predicted vs observed rate, ECE, Brier, AUC) on the last --cohorts weekly
+      cutoffs after its training window whose label has matured by --at (purchase-Nd labels).
+      Exits 3 when a feature, the score or a cohort's ECE is at the alert level.
 `;

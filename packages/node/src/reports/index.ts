@@ -1,5 +1,16 @@
 export { runReportCommand, type CommandIo } from './command';
-export { formatDriftReport, modelDrift, type ModelDriftResult } from './drift';
+export { formatDriftReport, getDriftExitCode, modelDrift, type ModelDriftResult } from './drift';
+export {
+  DEFAULT_CALIBRATION_THRESHOLDS,
+  cohortCalibration,
+  fillModelRow,
+  formatCalibrationReport,
+  type CalibrationReport,
+  type CalibrationThresholds,
+  type CohortCalibration,
+  type CohortCalibrationOptions,
+  type CohortStatus,
+} from './calibration';
 export {
   OFFER_CONVERTED_EVENT,
   ORDER_EVENT,
