@@ -10,7 +10,9 @@ import {
   type InteractionHistory,
   type SyncScorer,
 } from '../packages/core/src/decision/index';
+import { createSessionScorer, type OnnxRuntime } from '../packages/core/src/models/index';
 import { percentile, type Benchmark, type Figure } from './harness';
+import { exportOnnx } from '../packages/node/src/training/onnx-export';
 
 const OFFERS = 200;
 const CALLS = 20_000;
@@ -139,11 +141,40 @@ function timeInterleaved(variants: Record<string, (i: number) => void>, rounds =
 }
 
 /**
- * Where the onnxruntime-web per-call figure on LINEAR_MODEL goes: the ONNX helper's bench measures
- * `session.run` on the same model (same 200 rows) in the same run, and the lead merges it here.
+ * onnxruntime-web's per-call cost on the same model: LINEAR_MODEL written as ONNX (Tailor's own exporter),
+ * scored for the same 200 rows through onnxruntime-web's wasm backend, next to the whole of decide().
  */
-async function onnxRuntimeFigures(_decideP50: number): Promise<Figure[]> {
-  return [];
+async function onnxRuntimeFigures(decideP50: number): Promise<Figure[]> {
+  const bytes = exportOnnx(
+    { kind: 'logistic', featureNames: [...LINEAR_MODEL.featureNames], weights: Float64Array.from(LINEAR_MODEL.coefficients), intercept: LINEAR_MODEL.intercept },
+    { modelId: LINEAR_MODEL.id, modelVersion: LINEAR_MODEL.version },
+  );
+  const runtime = await import('onnxruntime-web/wasm');
+  runtime.env.wasm.numThreads = 1; // threads need worker files a Node run does not have (as in bench/onnx.bench.ts)
+  const web = runtime as unknown as OnnxRuntime;
+  const session = await createSessionScorer(web, bytes);
+  const width = LINEAR_MODEL.featureNames.length;
+  const rows = Float32Array.from({ length: OFFERS * width }, (_, i) => ((i * 7919) % 100) / 10);
+  for (let i = 0; i < 500; i++) await session.score(rows, OFFERS);
+  const samples: number[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const start = performance.now();
+    await session.score(rows, OFFERS);
+    samples.push((performance.now() - start) * 1000);
+  }
+  samples.sort((a, b) => a - b);
+  const p50 = samples[Math.floor(samples.length / 2)] as number;
+  const p99 = samples[Math.floor(samples.length * 0.99)] as number;
+  return [
+    {
+      name: `onnxruntime-web (wasm) scoring the same model, ${OFFERS} rows, one call`,
+      value: p50,
+      unit: 'µs p50',
+      baseline: { name: 'decide() p50 (rules + scoring + arbitration)', value: decideP50 },
+      ratio: p50 / decideP50,
+      note: `p99 ${p99.toFixed(1)} µs; just the model call, before any rule or arbitration: the reason Tailor scores linear and tree models itself`,
+    },
+  ];
 }
 
 const benchmark: Benchmark = {

@@ -56,7 +56,7 @@ describe('collector: POST /v1/decide', () => {
   });
 
   async function start() {
-    const collector = await startTestCollector({ sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: decisionFiles(), rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } }, { id: 'other', writeKeys: [OTHER_KEY] }] });
+    const collector = await startTestCollector({ decisionLog: { candidateSampleRate: 1 }, sources: [{ id: 'web', writeKeys: [WRITE_KEY], decisions: decisionFiles(), rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } }, { id: 'other', writeKeys: [OTHER_KEY] }] });
     stop = collector.stop;
     return collector;
   }

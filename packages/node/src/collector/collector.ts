@@ -210,6 +210,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
           sources: decisionSources,
           features: profileFeatures,
           log: (sourceId, record) => store.decisionLog.append(sourceId, record),
+          candidateSampleRate: config.decisionLog.candidateSampleRate,
           ...(drift === undefined ? {} : { onScored: (modelId, features, scores) => drift.observe(modelId, features, scores) }),
           now,
         });

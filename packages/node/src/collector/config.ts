@@ -81,6 +81,8 @@ export const collectorConfigSchema = z.strictObject({
       maxClusterSize: z.number().int().min(2).optional(),
     })
     .default({ hashIdentifiers: true, aliasPreviousIdType: 'anonymousId' }),
+  /** What the decision log keeps: every decision, and for this share of them every candidate too (off-policy evaluation samples). */
+  decisionLog: z.strictObject({ candidateSampleRate: z.number().min(0).max(1).default(0.1) }).default({ candidateSampleRate: 0.1 }),
   /** Drift monitoring of models that carry training reference bins (PSI per feature and score on /metrics). */
   drift: z
     .strictObject({

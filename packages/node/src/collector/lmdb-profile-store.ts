@@ -99,9 +99,9 @@ export function createLmdbProfileStore(root: RootDatabase, dbs: ProfileDatabases
       return out;
     },
 
-    async commit(write: ProjectionWrite) {
-      await hooks.durably(
-        root.transaction(() => {
+    async commit(write: ProjectionWrite, options = {}) {
+      const durable = options.durable !== false || (write.removeLog?.length ?? 0) > 0 || (write.putTombstones?.length ?? 0) > 0;
+      const committed = root.transaction(() => {
           for (const { sourceId, id } of write.removeProfiles ?? []) void profiles.remove([keyPart(sourceId), keyPart(id)]);
           for (const profile of write.putProfiles ?? []) void profiles.put([keyPart(profile.sourceId), keyPart(profile.id)], profile);
           for (const { sourceId, key } of write.removeKeys ?? []) void keys.remove([keyPart(sourceId), 'k', keyPart(key)]);
@@ -115,8 +115,10 @@ export function createLmdbProfileStore(root: RootDatabase, dbs: ProfileDatabases
           for (const { sourceId, key, at } of write.putTombstones ?? []) void tombstones.put([keyPart(sourceId), keyPart(key)], { sourceId, key, at });
           if (write.removeLog !== undefined && write.removeLog.length > 0) hooks.removeEvents(write.removeLog);
           if (write.appliedSeq !== undefined && write.appliedSeq > Number(meta.get(APPLIED) ?? 0)) void meta.put(APPLIED, write.appliedSeq);
-        }),
-      );
+      });
+      // Erasures (log removals, tombstones) are always flushed before they are acknowledged.
+      if (durable) await hooks.durably(committed);
+      else await committed;
     },
 
     count: () => (profiles.getStats() as { entryCount: number }).entryCount,

@@ -346,13 +346,27 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
     async send(batch: readonly StoredEvent[]) {
       await start();
       await serial(async () => {
-        const fresh = batch.filter((stored) => stored.seq > applied);
+        let fresh = batch.filter((stored) => stored.seq > applied);
         if (fresh.length === 0) return;
+        // Profile commits are not flushed (see below): after a power loss the outbox's durable cursor can be ahead
+        // of what was applied. Whatever lies between is read back from the log, so nothing is skipped.
+        const first = (fresh[0] as StoredEvent).seq;
+        if (first > applied + 1) {
+          const gap: StoredEvent[] = [];
+          for (let after = applied; after < first - 1; ) {
+            const chunk = events.read(after, Math.min(1_000, first - 1 - after)).filter((stored) => stored.seq < first);
+            if (chunk.length === 0) break;
+            gap.push(...chunk);
+            after = (chunk[chunk.length - 1] as StoredEvent).seq;
+          }
+          fresh = [...gap, ...fresh];
+        }
         const step = createBatch();
         for (const stored of fresh) step.apply(stored);
         const last = (fresh[fresh.length - 1] as StoredEvent).seq;
         try {
-          await profiles.commit(step.finish(last));
+          // Profiles are a projection of the (durable) log: visible at commit, redone from the log if a power loss eats it.
+          await profiles.commit(step.finish(last), { durable: false });
         } catch (error) {
           // The graphs already hold this batch: rebuild them from what is stored, so the retry sees its merges again.
           await reset();

@@ -48,8 +48,11 @@ export interface ProfileStore {
   tombstones(): Iterable<{ readonly sourceId: string; readonly key: string; readonly at: number }>;
   /** Log seqs of the events that carried an identifier, ascending. */
   eventSeqs(sourceId: string, key: string): number[];
-  /** Applies a write atomically; resolves once it is on disk. */
-  commit(write: ProjectionWrite): Promise<void>;
+  /**
+   * Applies a write atomically. Resolves once it is on disk, or, with `durable: false`, once it is committed
+   * and visible (a projection of events that stay in the log can be redone after a power loss; an erasure cannot).
+   */
+  commit(write: ProjectionWrite, options?: { readonly durable?: boolean }): Promise<void>;
   /** Number of live profiles. */
   count(): number;
   /** The salt of public profile ids, created once per store. */
