@@ -10,12 +10,12 @@ import type { TailorDecisions } from './decisions-types';
 const FEATURES = ['session.product_views', 'session.add_to_carts'];
 const model = buildLinearClassifierModel({ seed: 5, features: FEATURES.length, metadata: { 'tailor.model_id': 'propensity', 'tailor.model_version': '1', 'tailor.feature_names': JSON.stringify(FEATURES) } });
 
-function publishedConfig() {
+function publishedConfig(version = 'device-1', welcomeValue = 5) {
   const parsed = parseDecisionConfig({
-    version: 'device-1',
+    version,
     placements: [{ id: 'home-hero', slots: 1, channel: 'web' }],
     offers: [
-      { id: 'welcome', placements: ['home-hero'], value: 5, creative: { title: 'Welcome' } },
+      { id: 'welcome', placements: ['home-hero'], value: welcomeValue, creative: { title: 'Welcome' } },
       { id: 'shoe-sale', placements: ['home-hero'], value: 50, eligibility: { 'features.affinity.category.shoes': { $gt: 0 } }, modelId: 'propensity', creative: { title: 'Shoes' } },
     ],
     defaults: { 'home-hero': ['welcome'] },
@@ -24,10 +24,11 @@ function publishedConfig() {
     experiments: [],
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  return { version: 'device-1', hash: hashDecisionConfig(parsed.config), config: parsed.config };
+  return { version, hash: hashDecisionConfig(parsed.config), config: parsed.config };
 }
 
 interface Server {
+  published: ReturnType<typeof publishedConfig>;
   configStatus: number;
   configRequests: number;
   decideBodies: unknown[];
@@ -36,14 +37,14 @@ interface Server {
 
 /** A collector stand-in behind the platform transport (config, decide, batches) and fetch (model bytes). */
 function serve(platform: FakePlatform): Server {
-  const server: Server = { configStatus: 200, configRequests: 0, decideBodies: [], batches: [] };
-  const published = publishedConfig();
+  const server: Server = { published: publishedConfig(), configStatus: 200, configRequests: 0, decideBodies: [], batches: [] };
   const respond = (status: number, body: string, headers: Record<string, string> = {}): TransportResponse => ({ status, header: (name) => headers[name.toLowerCase()] ?? null, text: async () => body });
   (platform as { transport: { send(request: TransportRequest): Promise<TransportResponse> } }).transport = {
     async send(request) {
       if (request.url.endsWith('/v1/decision-config')) {
         server.configRequests++;
         if (server.configStatus !== 200) return respond(server.configStatus, '{}');
+        const published = server.published;
         if (request.headers['if-none-match'] === `"${published.hash}"`) return respond(304, '');
         return respond(200, JSON.stringify(published), { etag: `"${published.hash}"` });
       }
@@ -158,6 +159,18 @@ describe('createDecisions (on the device)', () => {
     const state = await decisions.decide('home-hero');
     expect(state).toMatchObject({ status: 'ready', source: 'server', decisionId: 'server-1' });
     expect(server.decideBodies[0]).toMatchObject({ placements: [{ id: 'home-hero' }], consent: { personalization: true }, anonymousId: expect.any(String) });
+  });
+
+  it('picks up a new config version without a reload and decides the placements in use again', async () => {
+    const { decisions } = setup();
+    const before = await decisions.decide('home-hero');
+    expect(before.offers[0]?.score).toBe(5);
+    server.published = publishedConfig('device-2', 7);
+    await decisions.refresh();
+    const after = decisions.getPlacement('home-hero');
+    expect(after.status).toBe('ready');
+    expect(after.offers[0]?.score).toBe(7);
+    expect(after.decisionId).not.toBe(before.decisionId);
   });
 
   it('reuses a fresh cached config (no request) and follows the person from anonymous to known', async () => {
