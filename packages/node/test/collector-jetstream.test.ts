@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,14 +58,15 @@ describeWithService('nats', 'collector → JetStream (machine NATS at 127.0.0.1:
     // `tailor replay` re-sends the log to another stream, with a progress line, and JetStream dedups a second replay.
     const replayTarget = uniqueTarget();
     cleanups.push(() => jsm.streams.delete(replayTarget.stream));
+    // Async, not execFileSync: the in-process collector must keep running while the CLI opens its store.
     const replay = () =>
-      execFileSync(
+      promisify(execFile)(
         process.execPath,
         ['--conditions=tailor-source', '--import', 'tsx', CLI, 'replay', '--data-dir', collector.dataDir, '--nats', `nats://${NATS_HOST}:${NATS_PORT}`, '--stream', replayTarget.stream, '--subject-prefix', replayTarget.subjectPrefix],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        { encoding: 'utf8' },
       );
-    replay();
-    replay();
+    await replay();
+    await replay();
     expect((await readStream(jsm, replayTarget.stream)).count).toBe(250);
   }, 30_000);
 });

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCollector, WRITE_KEY } from './collector-harness';
@@ -28,7 +29,9 @@ describe('@segment/analytics-node against the collector', () => {
     await analytics.closeAndFlush({ timeout: 10_000 });
     expect(errors).toEqual([]);
 
-    const output = execFileSync(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'export', '--data-dir', collector.dataDir], { encoding: 'utf8' });
+    // Async on purpose: the collector runs in this process, and a blocked event loop would hold its LMDB write
+    // transaction (the profile projector commits right after these events) while the CLI opens the store.
+    const { stdout: output } = await promisify(execFile)(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'export', '--data-dir', collector.dataDir], { encoding: 'utf8' });
     const exported = output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(exported.map((event) => event.type)).toEqual(['identify', 'track', 'page', 'group', 'alias']);
     expect(exported[1]).toMatchObject({
