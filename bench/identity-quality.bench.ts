@@ -1,20 +1,18 @@
 import { normalizeEmail, normalizePhone, phoneTail } from '../packages/core/src/identity/compare';
 import { generateIdentities, type NoiseLevel, type SyntheticIdentities, type TrapGroup } from '../packages/core/src/identity/generator';
-import { createMatcher, createRetailMatcherConfig, type TrainingReport } from '../packages/core/src/identity/probabilistic';
+import { createMatcher, createRetailMatcherConfig, type ClusteringResult, type TrainingReport } from '../packages/core/src/identity/probabilistic';
 import type { Benchmark, Figure } from './harness';
 
 /**
  * Linkage quality on synthetic retail identities with ground truth: the EM-trained Fellegi–Sunter matcher
- * plus guarded clustering against plain connected components over shared exact identifiers, on the same
+ * and its clustering against plain connected components over shared exact identifiers, on the same
  * records in the same run.
  */
 const PEOPLE = 10_000; // ≈ 31k records
 const SEED = 20_261_124;
 const LINK = 0.99;
-/** A scored pair below this is evidence of two different people: clusters holding such a pair never merge. */
-const CANNOT_LINK = 0.001;
-/** Other link thresholds clustered from the same scores, to show the precision/recall trade-off. */
-const OTHER_THRESHOLDS = [0.95, 0.9, 0.8, 0.5];
+/** Weaker links down to this probability merge when unambiguous (the matcher's default). */
+const UNAMBIGUOUS = 0.3;
 const MAX_CLUSTER = 12;
 
 export interface Quality {
@@ -153,92 +151,44 @@ export function connectedComponents(data: SyntheticIdentities): Int32Array {
   return Int32Array.from(data.records, (_, i) => sets.find(i));
 }
 
-/** Every candidate pair the matcher scored, once: what clustering at any threshold needs. */
-export interface ScoredPairs {
-  readonly report: TrainingReport;
-  /** Pairs with p ≥ 0.5, strongest first. */
-  readonly links: readonly { readonly a: number; readonly b: number; readonly probability: number }[];
-  /** Per record, the records scored against it with p < CANNOT_LINK. */
-  readonly cannotLink: readonly (readonly number[])[];
-  readonly comparedPairs: number;
-  readonly oversizedBlocks: number;
-  readonly seconds: { readonly train: number; readonly score: number };
+/** The matcher's clustering of the records, as cluster numbers by record index. */
+function clusterNumbers(data: SyntheticIdentities, clusterOf: ReadonlyMap<string, string>): Int32Array {
+  const numbers = new Map<string, number>();
+  return Int32Array.from(data.records, (record) => {
+    const cluster = clusterOf.get(record.id) as string;
+    let n = numbers.get(cluster);
+    if (n === undefined) numbers.set(cluster, (n = numbers.size));
+    return n;
+  });
 }
 
-/** Trains the retail matcher (EM) on the records and scores every record against its blocked candidates. */
-export function scorePairs(data: SyntheticIdentities, cannotLinkBelow = CANNOT_LINK): ScoredPairs {
+export interface MatcherRun {
+  readonly report: TrainingReport;
+  /** The default clustering: strong links, then weaker ones that pass the ambiguity check. */
+  readonly clustering: ClusteringResult;
+  /** Strong links only (p ≥ LINK through the guards): the method before the ambiguity check. */
+  readonly strongOnly: ClusteringResult;
+  readonly oversizedBlocks: number;
+  readonly seconds: { readonly train: number; readonly cluster: number };
+}
+
+/** Trains the retail matcher (EM) on the records and clusters them. */
+export function runMatcher(data: SyntheticIdentities): MatcherRun {
   const started = performance.now();
   const matcher = createMatcher(createRetailMatcherConfig({ linkThreshold: LINK }));
   for (const record of data.records) matcher.add(record);
   const report = matcher.train({ seed: 1, uSamplePairs: 1_000_000 });
   const trained = performance.now();
-  const indexOf = new Map(data.records.map((record, i) => [record.id, i]));
-  const links: { a: number; b: number; probability: number; weight: number }[] = [];
-  const cannotLink: number[][] = data.records.map(() => []);
-  let comparedPairs = 0;
-  data.records.forEach((record, i) => {
-    const result = matcher.score(record);
-    comparedPairs += result.candidates;
-    for (const candidate of result.scores) {
-      const j = indexOf.get(candidate.id) as number;
-      if (j <= i) continue;
-      if (candidate.probability >= 0.5) links.push({ a: i, b: j, probability: candidate.probability, weight: candidate.matchWeight });
-      else if (candidate.probability < cannotLinkBelow) {
-        (cannotLink[i] as number[]).push(j);
-        (cannotLink[j] as number[]).push(i);
-      }
-    }
-  });
-  links.sort((x, y) => y.weight - x.weight);
+  const clustering = matcher.cluster({ maxClusterSize: MAX_CLUSTER, unambiguousThreshold: UNAMBIGUOUS });
+  const clustered = performance.now();
+  const strongOnly = matcher.cluster({ maxClusterSize: MAX_CLUSTER, unambiguousThreshold: LINK });
   return {
     report,
-    links,
-    cannotLink,
-    comparedPairs: comparedPairs / 2,
+    clustering,
+    strongOnly,
     oversizedBlocks: matcher.getOversizedBlocks().length,
-    seconds: { train: (trained - started) / 1000, score: (performance.now() - trained) / 1000 },
+    seconds: { train: (trained - started) / 1000, cluster: (clustered - trained) / 1000 },
   };
-}
-
-export interface Clustering {
-  readonly clusterOf: Int32Array;
-  readonly links: number;
-  readonly refused: { readonly cannotLink: number; readonly sizeCap: number };
-}
-
-/**
- * Union-find over the links with p ≥ `threshold`, strongest first. A link is refused when it would make
- * a cluster larger than MAX_CLUSTER, or when the two clusters hold a scored pair with p < CANNOT_LINK: a
- * weakest-link guard, so that one strong link cannot chain two people that direct evidence separates.
- */
-export function clusterLinks(count: number, scored: ScoredPairs, threshold: number): Clustering {
-  const sets = new UnionFind(count);
-  const members: number[][] = Array.from({ length: count }, (_, i) => [i]);
-  let links = 0;
-  let refusedCannotLink = 0;
-  let refusedSize = 0;
-  for (const { a, b, probability } of scored.links) {
-    if (probability < threshold) continue;
-    links++;
-    const x = sets.find(a);
-    const y = sets.find(b);
-    if (x === y) continue;
-    const left = members[x] as number[];
-    const right = members[y] as number[];
-    if (left.length + right.length > MAX_CLUSTER) {
-      refusedSize++;
-      continue;
-    }
-    const [small, otherRoot] = left.length <= right.length ? [left, y] : [right, x];
-    if (small.some((member) => (scored.cannotLink[member] as number[]).some((other) => sets.find(other) === otherRoot))) {
-      refusedCannotLink++;
-      continue;
-    }
-    const root = sets.union(x, y);
-    members[root] = left.concat(right);
-    members[root === x ? y : x] = [];
-  }
-  return { clusterOf: Int32Array.from({ length: count }, (_, i) => sets.find(i)), links, refused: { cannotLink: refusedCannotLink, sizeCap: refusedSize } };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -249,23 +199,23 @@ const benchmark: Benchmark = {
   name: 'identity-quality',
   description:
     `Record linkage quality on ${PEOPLE.toLocaleString('en-US')} synthetic people (≈3 records each from web/app/POS/loyalty/CRM, generator seed ${SEED}) ` +
-    `at three noise levels: EM-trained Fellegi–Sunter (TF-adjusted, blocked) + union-find over links with p ≥ ${LINK}, with a cannot-link guard (p < ${CANNOT_LINK}) and a cluster size cap of ${MAX_CLUSTER}, ` +
-    'against plain connected components over shared email/phone/loyalty id/device id, on the same records. ' +
+    `at three noise levels: EM-trained Fellegi–Sunter (TF-adjusted, blocked), clustered by matcher.cluster(): links with p ≥ ${LINK} merge through a cannot-link guard and a cluster size cap of ${MAX_CLUSTER}, ` +
+    `then links down to p ≥ ${UNAMBIGUOUS} merge only when unambiguous (no two clusters sharing the link's evidence contradict each other; household-only evidence needs the same first name). ` +
+    'Against plain connected components over shared email/phone/loyalty id/device id, and the strong links alone, on the same records. ' +
     'Cluster precision/recall are B-cubed. Trap wrong merges count cross-person record pairs inside a trap group (store email, default loyalty id, family sharing surname+address+phone, shared device) that end up in one cluster.',
   async run() {
     const figures: Figure[] = [];
     for (const noise of ['low', 'medium', 'high'] as NoiseLevel[]) {
       const data = generateIdentities({ seed: SEED, people: PEOPLE, noise });
       const base = measure(data, connectedComponents(data));
-      const scored = scorePairs(data);
-      const clustering = clusterLinks(data.records.length, scored, LINK);
-      const fs = measure(data, clustering.clusterOf);
-      const others = OTHER_THRESHOLDS.map((threshold) => ({ threshold, q: measure(data, clusterLinks(data.records.length, scored, threshold).clusterOf) }));
-      const best = others.reduce((x, y) => (y.q.pairF1 > x.q.pairF1 ? y : x));
+      const run = runMatcher(data);
+      const fs = measure(data, clusterNumbers(data, run.clustering.clusterOf));
+      const strong = measure(data, clusterNumbers(data, run.strongOnly.clusterOf));
       const atMedium = noise === 'medium';
       const note = (q: Quality) => `pairwise P ${pct(q.pairPrecision)} R ${pct(q.pairRecall)}; ${q.clusters} clusters, largest ${q.largestCluster}`;
       const baseName = (metric: string) => `${noise}: connected components ${metric}`;
       const fsName = (metric: string) => `${noise}: Fellegi–Sunter ${metric}`;
+      const { merges, refused } = run.clustering;
       figures.push(
         { name: baseName('pairwise F1'), value: base.pairF1, unit: '', note: `${data.records.length} records, ${data.traps.length} trap groups; ${note(base)}` },
         {
@@ -275,7 +225,9 @@ const benchmark: Benchmark = {
           baseline: { name: baseName('pairwise F1'), value: base.pairF1 },
           ratio: fs.pairF1 / base.pairF1,
           ...(atMedium ? { budget: { text: '≥ 0.97 at medium noise', met: fs.pairF1 >= 0.97 } } : {}),
-          note: `${note(fs)}; ${clustering.links} links, refused ${clustering.refused.cannotLink} by cannot-link, ${clustering.refused.sizeCap} by size cap`,
+          note:
+            `${note(fs)}; ${merges.strong} strong + ${merges.unambiguous} unambiguous merges; refused ${refused.cannotLink} by cannot-link, ` +
+            `${refused.ambiguous} as ambiguous, ${refused.household} as household-only, ${refused.sizeCap} by size cap`,
         },
         { name: baseName('B-cubed precision'), value: base.bcubedPrecision, unit: '', note: `B-cubed recall ${f3(base.bcubedRecall)}` },
         {
@@ -293,13 +245,15 @@ const benchmark: Benchmark = {
           value: fs.trapWrongPairs,
           unit: 'pairs',
           budget: { text: '0', met: fs.trapWrongPairs === 0 },
-          note: `${fs.trapGroupsHit} trap groups hit; λ ${scored.report.lambda.toExponential(2)}, ${scored.comparedPairs.toLocaleString('en-US')} compared pairs, ${scored.oversizedBlocks} oversized blocks; train ${scored.seconds.train.toFixed(1)} s, score ${scored.seconds.score.toFixed(1)} s`,
+          note:
+            `${fs.trapGroupsHit} trap groups hit; λ ${run.report.lambda.toExponential(2)}, ${run.clustering.comparedPairs.toLocaleString('en-US')} compared pairs, ` +
+            `${run.oversizedBlocks} oversized blocks; train ${run.seconds.train.toFixed(1)} s, cluster ${run.seconds.cluster.toFixed(1)} s`,
         },
         {
-          name: `${noise}: Fellegi–Sunter pairwise F1 at the best other link threshold (p ≥ ${best.threshold})`,
-          value: best.q.pairF1,
+          name: `${noise}: Fellegi–Sunter pairwise F1, strong links only (p ≥ ${LINK})`,
+          value: strong.pairF1,
           unit: '',
-          note: others.map(({ threshold, q }) => `p ≥ ${threshold}: F1 ${f3(q.pairF1)}, B3P ${f3(q.bcubedPrecision)}, ${q.trapWrongPairs} trap pairs`).join('; '),
+          note: `${note(strong)}; B3P ${f3(strong.bcubedPrecision)}, ${strong.trapWrongPairs} trap pairs`,
         },
       );
     }

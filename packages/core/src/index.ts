@@ -131,6 +131,8 @@ export {
   type MatchExplanation,
   type Matcher,
   type MatcherConfig,
+  type ClusterOptions,
+  type ClusteringResult,
   type ProbabilisticEdge,
 } from './identity/probabilistic';
 export { NOISE_LEVELS, generateIdentities, type NoiseLevel, type SyntheticIdentities } from './identity/generator';

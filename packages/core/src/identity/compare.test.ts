@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalFirstName,
   isDayMonthSwap,
+  isKnownFirstName,
   isNicknameMatch,
+  isSingleTypo,
   jaro,
   jaroWinkler,
   levenshtein,
@@ -39,6 +41,41 @@ describe('jaro and jaroWinkler', () => {
     const j = jaro('abcdef', 'abxxxx');
     expect(j).toBeLessThanOrEqual(0.7);
     expect(jaroWinkler('abcdef', 'abxxxx')).toBe(j);
+  });
+
+  /** Textbook Jaro with flag arrays and the window sized from the longer string, as the reference. */
+  function referenceJaro(a: string, b: string): number {
+    if (a === b) return 1;
+    if (a.length === 0 || b.length === 0) return 0;
+    if (a.length > b.length || (a.length === b.length && a > b)) [a, b] = [b, a];
+    const window = Math.max(0, Math.floor(b.length / 2) - 1);
+    const aFlags = Array.from(a, () => false);
+    const bFlags = Array.from(b, () => false);
+    let matches = 0;
+    for (let i = 0; i < a.length; i++) {
+      for (let j = Math.max(0, i - window); j <= Math.min(b.length - 1, i + window); j++) {
+        if (!bFlags[j] && a[i] === b[j]) {
+          aFlags[i] = bFlags[j] = true;
+          matches++;
+          break;
+        }
+      }
+    }
+    if (matches === 0) return 0;
+    const aMatched = [...a].filter((_, i) => aFlags[i]);
+    const bMatched = [...b].filter((_, j) => bFlags[j]);
+    const transpositions = aMatched.filter((ch, i) => ch !== bMatched[i]).length / 2;
+    return (matches / a.length + matches / b.length + (matches - transpositions) / matches) / 3;
+  }
+
+  it('equals the textbook algorithm on short and long strings (the two code paths)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd', '.', '@'), minLength: 1, maxLength: 45 });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(jaro(a, b)).toBeCloseTo(referenceJaro(a, b), 12);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('is symmetric and within [0, 1] for any strings', () => {
@@ -127,6 +164,39 @@ describe('names', () => {
     expect(isNicknameMatch('bob', 'rob')).toBe(true);
     expect(isNicknameMatch('bob', 'william')).toBe(false);
     expect(isNicknameMatch('zed', 'zack')).toBe(false);
+  });
+
+  it('tell one typo from a relative’s name', () => {
+    // A letter swapped, inserted, deleted or substituted inside a name of five letters or more.
+    expect(isSingleTypo('richard', 'rihcard')).toBe(true);
+    expect(isSingleTypo('richard', 'richatrd')).toBe(true);
+    expect(isSingleTypo('joseph', 'josph')).toBe(true);
+    expect(isSingleTypo('david', 'duavid')).toBe(true);
+    // Other forms of a name differ at its end or its first letter; short names are too close to tell.
+    expect(isSingleTypo('louis', 'louise')).toBe(false);
+    expect(isSingleTypo('maria', 'marie')).toBe(false);
+    expect(isSingleTypo('karen', 'karin')).toBe(false);
+    expect(isSingleTypo('katherine', 'catherine')).toBe(false);
+    expect(isSingleTypo('john', 'joan')).toBe(false);
+    expect(isSingleTypo('patricia', 'patrick')).toBe(false);
+    expect(isSingleTypo('emily', 'emily')).toBe(false);
+  });
+
+  it('is symmetric about typos', () => {
+    const name = fc.string({ unit: fc.constantFrom('a', 'e', 'n', 'r', 's', 't'), minLength: 3, maxLength: 9 });
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        expect(isSingleTypo(a, b)).toBe(isSingleTypo(b, a));
+        if (isSingleTypo(a, b)) expect(levenshtein(a, b, 2)).toBeLessThanOrEqual(2);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('know the first names of the nickname table', () => {
+    expect(isKnownFirstName('frederick')).toBe(true);
+    expect(isKnownFirstName('freddie')).toBe(true);
+    expect(isKnownFirstName('kingsby')).toBe(false);
   });
 
   it('give a canonical formal name for block keys and the other forms of a name', () => {

@@ -16,6 +16,42 @@ export function jaro(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length === 0 || b.length === 0) return 0;
   if (a.length > b.length || (a.length === b.length && a > b)) [a, b] = [b, a];
+  // Up to 31 characters (names, most emails) the matched flags fit in two integers: no allocation.
+  return b.length <= 31 ? jaroShort(a, b) : jaroLong(a, b);
+}
+
+function jaroShort(a: string, b: string): number {
+  const window = Math.max(0, (b.length >> 1) - 1);
+  let aMatched = 0;
+  let bMatched = 0;
+  let matches = 0;
+  for (let i = 0; i < a.length; i++) {
+    const from = Math.max(0, i - window);
+    const to = Math.min(b.length - 1, i + window);
+    const ch = a.charCodeAt(i);
+    for (let j = from; j <= to; j++) {
+      if ((bMatched & (1 << j)) === 0 && b.charCodeAt(j) === ch) {
+        aMatched |= 1 << i;
+        bMatched |= 1 << j;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let halfTranspositions = 0;
+  let k = 0;
+  for (let i = 0; i < a.length; i++) {
+    if ((aMatched & (1 << i)) === 0) continue;
+    while ((bMatched & (1 << k)) === 0) k++;
+    if (a.charCodeAt(i) !== b.charCodeAt(k)) halfTranspositions++;
+    k++;
+  }
+  const t = halfTranspositions / 2;
+  return (matches / a.length + matches / b.length + (matches - t) / matches) / 3;
+}
+
+function jaroLong(a: string, b: string): number {
   const window = Math.max(0, (b.length >> 1) - 1);
   const aMatched = new Uint8Array(a.length);
   const bMatched = new Uint8Array(b.length);
@@ -88,6 +124,11 @@ export function levenshtein(a: string, b: string, max = Number.POSITIVE_INFINITY
     endA--;
     endB--;
   }
+  // One edit leaves at most one character on each side once the common ends are stripped.
+  if (max <= 1) {
+    const longer = Math.max(endA - start, endB - start);
+    return longer <= 1 ? longer : max + 1;
+  }
   let s = a.slice(start, endA);
   let t = b.slice(start, endB);
   if (s.length > t.length) [s, t] = [t, s];
@@ -112,6 +153,35 @@ export function levenshtein(a: string, b: string, max = Number.POSITIVE_INFINITY
   }
   const distance = row[s.length] as number;
   return distance > max ? max + 1 : distance;
+}
+
+/**
+ * True when two names of five letters or more differ by one typo: a letter substituted, inserted or
+ * deleted, or two neighbours swapped, away from the first letter, and not a vowel among the last two
+ * letters, where a name's other forms differ (Louis and Louise, Maria and Marie, Karen and Karin). Such a
+ * pair is one person's name mistyped rather than two relatives' names.
+ *
+ * @example
+ * isSingleTypo('richard', 'richatrd'); // true
+ * isSingleTypo('louis', 'louise'); // false
+ */
+export function isSingleTypo(a: string, b: string): boolean {
+  if (a === b || Math.min(a.length, b.length) < 5 || Math.abs(a.length - b.length) > 1) return false;
+  let start = 0;
+  while (start < a.length && start < b.length && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  // The differing middle: one letter against one or none, or a swapped pair.
+  const left = a.slice(start, endA);
+  const right = b.slice(start, endB);
+  const single = left.length + right.length <= 2 && Math.max(left.length, right.length) === 1;
+  const swapped = left.length === 2 && right.length === 2 && left[0] === right[1] && left[1] === right[0];
+  if (!(single || swapped) || start === 0) return false;
+  return a.length - endA >= 2 || !/[aeiouy]/.test(left + right);
 }
 
 const SOUNDEX_CODES = 'abcdefghijklmnopqrstuvwxyz'.split('').reduce<Record<string, string>>((codes, ch, i) => {
@@ -143,6 +213,8 @@ const FOLDED: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe',
 
 /** Lower case, accents stripped, ASCII only; '' when nothing is left. */
 export function foldText(value: string): string {
+  // Plain ASCII (most names and emails) needs no Unicode decomposition.
+  if (/^[\x00-\x7f]*$/.test(value)) return value.toLowerCase();
   return value
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -257,6 +329,11 @@ export function isNicknameMatch(a: string, b: string): boolean {
   const right = NICKNAME_GROUPS.get(b);
   if (left === undefined || right === undefined) return false;
   return left.some((formal) => right.includes(formal));
+}
+
+/** Whether the normalized name is one of the formal names or short forms in {@link NICKNAMES}. */
+export function isKnownFirstName(name: string): boolean {
+  return NICKNAME_GROUPS.has(name);
 }
 
 /** The formal name a first name is a short form of (`bob` → `robert`), or the name itself; for block keys. */

@@ -12,6 +12,11 @@ export interface BlockingRule {
   /** The block key of one record, or undefined when the record has no value for it. */
   key(fields: RecordFields): string | undefined;
   /**
+   * This rule's cap on block size, below the index's: a broad rule (a surname and an initial) is worth
+   * its candidates only while its blocks are small. Default: the index's `maxBlockSize`.
+   */
+  readonly maxBlockSize?: number;
+  /**
    * Whether EM learns m from this rule's pairs (default true). Set false when the non-matching pairs a rule
    * finds are unlike random pairs on the other fields: a shared home phone finds family members, who
    * share a surname and address too, and EM with u from random pairs would take them for matches.
@@ -93,9 +98,12 @@ export function firstNameSoundexBlock(options: NameFieldsOptions = {}): Blocking
   };
 }
 
-/** Same local part of the normalized email at any provider (`jane.doe@gmail.com`, `jane.doe@icloud.com`). */
+/**
+ * Same local part of the normalized email at any provider, dots ignored (`jane.doe@icloud.com`,
+ * `janedoe@outlook.com`).
+ */
 export function emailLocalPartBlock(field = 'email'): BlockingRule {
-  return { name: `same ${field} local part`, fields: [field], key: (fields) => normalizeEmail(fields[field])?.local };
+  return { name: `same ${field} local part`, fields: [field], key: (fields) => normalizeEmail(fields[field])?.local.replace(/\./g, '') || undefined };
 }
 
 /** Same date of birth + Soundex of the last name. */
@@ -109,6 +117,40 @@ export function dobSurnameBlock(options: { readonly dob?: string; readonly lastN
       const dob = normalizeDateOfBirth(fields[dobField]);
       const surname = soundex(fields[last] ?? '');
       return dob === undefined || surname === '' ? undefined : `${dob}|${surname}`;
+    },
+  };
+}
+
+/**
+ * Same first name (nicknames read as their formal name) + postcode: finds a shopper whose surname was
+ * mistyped in a way that changes its Soundex (`Bennetyt`, `Fairere`).
+ */
+export function firstNamePostcodeBlock(options: { readonly firstName?: string; readonly postcode?: string } = {}): BlockingRule {
+  const first = options.firstName ?? 'firstName';
+  const postcodeField = options.postcode ?? 'postcode';
+  return {
+    name: `same ${first} + ${postcodeField}`,
+    fields: [first, postcodeField],
+    key(fields) {
+      const given = normalizeName(fields[first]);
+      const postcode = normalizePostcode(fields[postcodeField]);
+      return given === undefined || postcode === undefined ? undefined : `${canonicalFirstName(given)}|${postcode}`;
+    },
+  };
+}
+
+/** Same normalized last name + first letter of the first name: finds a first-name typo that changes its Soundex (`Susaln`). */
+export function surnameInitialBlock(options: NameFieldsOptions & { readonly maxBlockSize?: number } = {}): BlockingRule {
+  const first = options.firstName ?? 'firstName';
+  const last = options.lastName ?? 'lastName';
+  return {
+    name: `same ${last} + ${first} initial`,
+    fields: [first, last],
+    ...(options.maxBlockSize === undefined ? {} : { maxBlockSize: options.maxBlockSize }),
+    key(fields) {
+      const initial = normalizeName(fields[first])?.[0];
+      const surname = normalizeName(fields[last]);
+      return initial === undefined || surname === undefined ? undefined : `${initial}|${surname}`;
     },
   };
 }
@@ -136,12 +178,15 @@ export interface OversizedBlock {
 export class BlockingIndex {
   readonly rules: readonly BlockingRule[];
   readonly maxBlockSize: number;
-  readonly #blocks: Map<string, number[]>[];
+  /** Per rule, block key → its one member, or its members (a number saves an array for the many singletons). */
+  readonly #blocks: Map<string, number | number[]>[];
   readonly #oversized: Map<string, number>[];
+  readonly #caps: number[];
 
   constructor(rules: readonly BlockingRule[], maxBlockSize: number) {
     this.rules = rules;
     this.maxBlockSize = maxBlockSize;
+    this.#caps = rules.map((rule) => Math.min(maxBlockSize, rule.maxBlockSize ?? maxBlockSize));
     this.#blocks = rules.map(() => new Map());
     this.#oversized = rules.map(() => new Map());
   }
@@ -155,18 +200,21 @@ export class BlockingIndex {
     for (let r = 0; r < keys.length; r++) {
       const key = keys[r];
       if (key === undefined) continue;
-      const oversized = this.#oversized[r] as Map<string, number>;
-      const seen = oversized.get(key);
-      if (seen !== undefined) {
-        oversized.set(key, seen + 1);
-        continue;
-      }
-      const blocks = this.#blocks[r] as Map<string, number[]>;
+      const blocks = this.#blocks[r] as Map<string, number | number[]>;
       const members = blocks.get(key);
-      if (members === undefined) blocks.set(key, [index]);
-      else if (members.length + 1 > this.maxBlockSize) {
+      if (members === undefined) {
+        const oversized = this.#oversized[r] as Map<string, number>;
+        const seen = oversized.get(key);
+        if (seen !== undefined) oversized.set(key, seen + 1);
+        else blocks.set(key, index);
+      } else if (typeof members === 'number') {
+        if ((this.#caps[r] as number) < 2) {
+          blocks.delete(key);
+          (this.#oversized[r] as Map<string, number>).set(key, 2);
+        } else blocks.set(key, [members, index]);
+      } else if (members.length + 1 > (this.#caps[r] as number)) {
         blocks.delete(key);
-        oversized.set(key, members.length + 1);
+        (this.#oversized[r] as Map<string, number>).set(key, members.length + 1);
       } else members.push(index);
     }
   }
@@ -175,19 +223,20 @@ export class BlockingIndex {
     for (let r = 0; r < keys.length; r++) {
       const key = keys[r];
       if (key === undefined) continue;
-      const oversized = this.#oversized[r] as Map<string, number>;
-      const seen = oversized.get(key);
-      // An oversized key stays oversized: a value once generic is not trusted again.
-      if (seen !== undefined) {
-        oversized.set(key, Math.max(1, seen - 1));
-        continue;
-      }
-      const blocks = this.#blocks[r] as Map<string, number[]>;
+      const blocks = this.#blocks[r] as Map<string, number | number[]>;
       const members = blocks.get(key);
-      if (members === undefined) continue;
-      const at = members.indexOf(index);
-      if (at >= 0) members.splice(at, 1);
-      if (members.length === 0) blocks.delete(key);
+      if (members === undefined) {
+        // An oversized key stays oversized: a value once generic is not trusted again.
+        const oversized = this.#oversized[r] as Map<string, number>;
+        const seen = oversized.get(key);
+        if (seen !== undefined) oversized.set(key, Math.max(1, seen - 1));
+      } else if (typeof members === 'number') {
+        if (members === index) blocks.delete(key);
+      } else {
+        const at = members.indexOf(index);
+        if (at >= 0) members.splice(at, 1);
+        if (members.length === 1) blocks.set(key, members[0] as number);
+      }
     }
   }
 
@@ -197,20 +246,59 @@ export class BlockingIndex {
     for (let r = 0; r < keys.length; r++) {
       const key = keys[r];
       if (key === undefined) continue;
-      const size = (this.#oversized[r] as Map<string, number>).get(key);
-      if (size !== undefined) {
-        skipped.push({ rule: (this.rules[r] as BlockingRule).name, key, size });
-        continue;
-      }
-      const members = (this.#blocks[r] as Map<string, number[]>).get(key);
-      if (members !== undefined) for (const member of members) out.add(member);
+      const members = (this.#blocks[r] as Map<string, number | number[]>).get(key);
+      if (members === undefined) {
+        const size = (this.#oversized[r] as Map<string, number>).get(key);
+        if (size !== undefined) skipped.push({ rule: (this.rules[r] as BlockingRule).name, key, size });
+      } else if (typeof members === 'number') out.add(members);
+      else for (const member of members) out.add(member);
     }
     return skipped;
   }
 
-  /** The blocks of one rule (oversized ones excluded), for training. */
-  blocksOf(rule: number): IterableIterator<number[]> {
-    return (this.#blocks[rule] as Map<string, number[]>).values();
+  /**
+   * Like {@link collect}, for the hot path: appends to `out` the indexes not yet marked with `stamp` in
+   * `marks` (which must cover every index), marking them, and returns how many oversized blocks it skipped.
+   */
+  collectInto(keys: readonly (string | undefined)[], out: number[], marks: Int32Array, stamp: number): number {
+    let skipped = 0;
+    for (let r = 0; r < keys.length; r++) {
+      const key = keys[r];
+      if (key === undefined) continue;
+      const members = (this.#blocks[r] as Map<string, number | number[]>).get(key);
+      if (members === undefined) {
+        if ((this.#oversized[r] as Map<string, number>).has(key)) skipped++;
+      } else if (typeof members === 'number') {
+        if (marks[members] !== stamp) {
+          marks[members] = stamp;
+          out.push(members);
+        }
+      } else {
+        for (let i = 0; i < members.length; i++) {
+          const member = members[i] as number;
+          if (marks[member] === stamp) continue;
+          marks[member] = stamp;
+          out.push(member);
+        }
+      }
+    }
+    return skipped;
+  }
+
+  /** The oversized blocks among `keys`. */
+  oversizedAmong(keys: readonly (string | undefined)[]): OversizedBlock[] {
+    const skipped: OversizedBlock[] = [];
+    for (let r = 0; r < keys.length; r++) {
+      const key = keys[r];
+      const size = key === undefined ? undefined : (this.#oversized[r] as Map<string, number>).get(key);
+      if (size !== undefined) skipped.push({ rule: (this.rules[r] as BlockingRule).name, key: key as string, size });
+    }
+    return skipped;
+  }
+
+  /** The blocks of one rule with two members or more (oversized ones excluded), for training. */
+  *blocksOf(rule: number): IterableIterator<number[]> {
+    for (const members of (this.#blocks[rule] as Map<string, number | number[]>).values()) if (typeof members !== 'number') yield members;
   }
 
   oversized(): OversizedBlock[] {

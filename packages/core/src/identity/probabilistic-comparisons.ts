@@ -1,17 +1,16 @@
 import {
+  canonicalFirstName,
   isDayMonthSwap,
   isNicknameMatch,
+  isSingleTypo,
   jaroWinkler,
   levenshtein,
-  nameForms,
   normalizeAddress,
   normalizeDateOfBirth,
-  normalizeEmail,
   normalizeName,
   normalizePhone,
   normalizePostcode,
   phoneTail,
-  type NormalizedEmail,
 } from './compare';
 
 /** One record's raw values by field name (`firstName`, `email`, …); missing values are undefined. */
@@ -40,6 +39,12 @@ export interface Comparison<P = unknown> {
    * (null, like a missing value). Must be symmetric in its arguments.
    */
   level(a: P, b: P): number;
+  /**
+   * A cheap bound for an expensive `level`: the closest level the pair could be at (an index no greater
+   * than `level(a, b)`, or −1 when it could be null). Lets the matcher skip a candidate that cannot reach
+   * a link without computing `level`. Default: not bounded (`level` is called).
+   */
+  closestLevel?(a: P, b: P): number;
   /** Term-frequency adjustment: the levels it applies to and the value whose frequency counts. */
   readonly termFrequency?: TermFrequencyOptions<P>;
 }
@@ -47,6 +52,11 @@ export interface Comparison<P = unknown> {
 export interface TermFrequencyOptions<P> {
   /** Levels whose weight is adjusted (exact-match levels). */
   readonly levels: readonly number[];
+  /**
+   * Close levels adjusted by the more frequent value's frequency relative to the exact level's u: Jenny
+   * and Jennifer, or Margaret and Margaraet, are as common a coincidence as the name is. Default none.
+   */
+  readonly relativeLevels?: readonly number[];
   /** The value whose frequency counts ('' for none). */
   key(value: P): string;
   /**
@@ -79,125 +89,46 @@ export interface NameComparisonOptions {
   readonly name?: string;
   /** Jaro–Winkler thresholds, descending. Default [0.92, 0.88, 0.7]. */
   readonly thresholds?: readonly number[];
-  /** Adds a level for `bob`/`robert` after exact. Default true; use false for surnames. */
+  /**
+   * Adds three levels for first names after exact: `nickname` when both names are forms of one formal
+   * name and of no other (`bob`/`robert`, `bob`/`rob`), `shared short form` when a short form could stand
+   * for either (`chris`/`christine`: Christine or Christopher), and `one typo` (see {@link isSingleTypo}).
+   * Default true; use false for surnames.
+   */
   readonly nicknames?: boolean;
   /** Term-frequency adjustment on the exact level. Default true. */
   readonly termFrequency?: boolean;
 }
 
 /**
- * Name ladder: exact (after {@link normalizeName}) / nickname / Jaro–Winkler ≥ each threshold / else.
+ * Name ladder: exact (after {@link normalizeName}) / nickname / shared short form / one typo /
+ * Jaro–Winkler ≥ each threshold / else. Nickname and one typo are levels of their own because they
+ * tell family members apart: nobody calls two children Robert and Bob, or Richard and Richrad, but
+ * Christine and Christopher are both Chris, and Joseph and Josephine are close.
  *
  * @example
  * nameComparison({ field: 'firstName' }).levels;
- * // ['exact', 'nickname', 'jaro-winkler ≥ 0.92', 'jaro-winkler ≥ 0.88', 'jaro-winkler ≥ 0.7', 'else']
+ * // ['exact', 'nickname', 'shared short form', 'one typo', 'jaro-winkler ≥ 0.92', 'jaro-winkler ≥ 0.88', 'jaro-winkler ≥ 0.7', 'else']
  */
 export function nameComparison(options: NameComparisonOptions): Comparison<string> {
   const thresholds = options.thresholds ?? [0.92, 0.88, 0.7];
   const nicknames = options.nicknames ?? true;
-  const offset = nicknames ? 2 : 1;
+  const offset = nicknames ? 4 : 1;
   return {
     name: options.name ?? options.field,
     fields: [options.field],
-    levels: ['exact', ...(nicknames ? ['nickname'] : []), ...thresholdLabels(thresholds), 'else'],
+    levels: ['exact', ...(nicknames ? ['nickname', 'shared short form', 'one typo'] : []), ...thresholdLabels(thresholds), 'else'],
     prepare: (fields) => normalizeName(fields[options.field]),
     level(a, b) {
       if (a === b) return 0;
-      if (nicknames && isNicknameMatch(a, b)) return 1;
+      if (nicknames && isNicknameMatch(a, b)) return canonicalFirstName(a) === canonicalFirstName(b) ? 1 : 2;
+      if (nicknames && isSingleTypo(a, b)) return 3;
       return firstLevelAbove(jaroWinkler(a, b), thresholds, offset);
     },
-    ...(options.termFrequency === false ? {} : { termFrequency: { levels: [0], key: (value: string) => value } }),
-  };
-}
-
-export interface EmailComparisonOptions {
-  /** Default 'email'. */
-  readonly field?: string;
-  readonly name?: string;
-  /** Jaro–Winkler threshold on the whole normalized address. Default 0.88. */
-  readonly threshold?: number;
-  /** See {@link TermFrequencyOptions.genericAbove}. Default {@link GENERIC_IDENTIFIER_PEOPLE}. */
-  readonly genericAbove?: number;
-  /**
-   * Term-frequency adjustment of the exact level(s), so a value that several people give (a store's
-   * email just under `genericAbove`, a family's landline) counts less. Default true.
-   */
-  readonly termFrequency?: boolean;
-  /**
-   * Name fields of the same record (e.g. `['firstName', 'lastName']`). A local part that only spells the
-   * record's name and at most three more characters (`susan.roberts`, `sroberts`, `emily86`) is then no
-   * evidence on the fuzzy levels: namesakes have such addresses too, and the name comparisons already
-   * counted the name.
-   */
-  readonly nameFields?: readonly string[];
-}
-
-interface PreparedEmail extends NormalizedEmail {
-  /** The local part without dots, which some providers ignore and others keep. */
-  readonly dotless: string;
-  /** The local part without the record's names and separators (the whole local part when no name is in it). */
-  readonly rest: string;
-  /** The local part is the record's name and at most three more characters. */
-  readonly nameOnly: boolean;
-}
-
-/**
- * The local part with the given names and separators removed: `scotte61` for Elizabeth Scott → `e61`.
- * Undefined when no name occurs in it.
- */
-export function localPartBeyondNames(local: string, names: readonly string[]): string | undefined {
-  let rest = local.replace(/[._+-]/g, '');
-  const tokens = names.flatMap((name) => [name.replace(/ /g, ''), ...name.split(' ')]).filter((token) => token.length > 1);
-  tokens.sort((a, b) => b.length - a.length);
-  let removed = false;
-  for (const token of tokens) {
-    const at = rest.indexOf(token);
-    if (at < 0) continue;
-    rest = rest.slice(0, at) + rest.slice(at + token.length);
-    removed = true;
-  }
-  return removed ? rest : undefined;
-}
-
-/**
- * Email ladder: exact (after {@link normalizeEmail}: Gmail dots, `+tags`) / same local part at another
- * provider / Jaro–Winkler ≥ 0.88 / else. Term-frequency adjusted on exact, and an address that more
- * than `genericAbove` people give (a store's email on every receipt) compares as missing.
- */
-export function emailComparison(options: EmailComparisonOptions = {}): Comparison<PreparedEmail> {
-  const field = options.field ?? 'email';
-  const threshold = options.threshold ?? 0.88;
-  const nameFields = options.nameFields ?? [];
-  return {
-    name: options.name ?? field,
-    fields: [field],
-    levels: ['exact', 'same local part', `jaro-winkler ≥ ${threshold}`, 'else'],
-    prepare(fields) {
-      const email = normalizeEmail(fields[field]);
-      if (email === undefined) return undefined;
-      // The record's names and their other forms: Jimmy's address may well say james.
-      const names = nameFields.flatMap((name) => {
-        const value = normalizeName(fields[name])?.replace(/[^a-z ]/g, '');
-        return value === undefined ? [] : [value, ...nameForms(value)];
-      });
-      const rest = names.length > 0 ? localPartBeyondNames(email.local, names) : undefined;
-      // A name with a short suffix (`emily86`, `smithj`) is common among namesakes too.
-      return { ...email, dotless: email.local.replace(/\./g, ''), rest: rest ?? email.local, nameOnly: rest !== undefined && rest.length <= 3 };
-    },
-    level(a, b) {
-      if (a.address === b.address) return 0;
-      const level = a.dotless === b.dotless ? 1 : jaroWinkler(a.address, b.address) >= threshold ? 2 : 3;
-      if (level === 3) return 3;
-      // Similar only through the name: no evidence beyond the name comparisons.
-      if (a.nameOnly || b.nameOnly) return -1;
-      // Similar names with different extras (`scotte61`, `scotte51`) are different addresses.
-      return level === 2 && a.rest !== b.rest && jaroWinkler(a.rest, b.rest) < threshold ? 3 : level;
-    },
-    termFrequency: {
-      levels: options.termFrequency === false ? [] : [0],
-      key: (value) => value.address,
-      genericAbove: options.genericAbove ?? GENERIC_IDENTIFIER_PEOPLE,
-    },
+    // A nickname is as common as its formal name: Tim Green is no rarer than Timothy Green.
+    ...(options.termFrequency === false
+      ? {}
+      : { termFrequency: { levels: [0], relativeLevels: nicknames ? [1, 2, 3] : [], key: nicknames ? canonicalFirstName : (value: string) => value } }),
   };
 }
 

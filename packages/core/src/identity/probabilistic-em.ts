@@ -158,10 +158,19 @@ export function initialM(levels: number): number[] {
   return [...head.map((value) => (0.95 * value) / sum), 0.05];
 }
 
-/** u of an untrained matcher: rare agreement, most mass on "else". */
+/** Most of u's mass stays on "else" in {@link initialU}, however many levels a comparison has. */
+const MAX_INITIAL_AGREEMENT = 0.5;
+
+/**
+ * u of an untrained matcher: rare agreement, most mass on "else". The agreement levels double from 1%
+ * and together take at most half the mass (scaled down when there are seven or more of them): unscaled,
+ * a ladder of eight levels (a first name's) would sum past 1 and leave "else" at the floor, so that two
+ * different first names counted as 15 bits of evidence for a match.
+ */
 export function initialU(levels: number): number[] {
   if (levels < 2) return [1];
   const head = Array.from({ length: levels - 1 }, (_, l) => 0.01 * 2 ** l);
   const sum = head.reduce((a, b) => a + b, 0);
-  return [...head, 1 - sum];
+  const scale = Math.min(1, MAX_INITIAL_AGREEMENT / sum);
+  return [...head.map((value) => value * scale), 1 - sum * scale];
 }

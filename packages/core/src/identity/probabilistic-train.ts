@@ -19,6 +19,14 @@ export interface TrainOptions {
    * {@link estimateParameters}). 0 keeps the raw sample frequencies, as Splink does. Default 3.
    */
   readonly uCorrectionRounds?: number;
+  /**
+   * How many matching pairs the matcher's current m (configured, or the starting values) is worth
+   * against EM's estimate, which counts as the expected matching pairs it was estimated from (see
+   * {@link shrinkTowardPrior}). A file with a handful of duplicate pairs then keeps close to the prior
+   * instead of learning m of 0 or 1 from two pairs; a large one is barely moved. Default 0: EM's
+   * estimate as it is, as Splink does.
+   */
+  readonly priorMatches?: number;
 }
 
 /** What one EM session (the pairs of one blocking rule) found. */
@@ -146,6 +154,7 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
   const startM = comparisons.map((comparison) => initialM(comparison.levels.length));
   const recall = Math.min(1, Math.max(1e-3, options.blockingRecall ?? 1));
   const rounds = 1 + Math.max(0, Math.floor(options.uCorrectionRounds ?? 3));
+  const priorMatches = Math.max(0, options.priorMatches ?? 0);
   let m: number[][] = startM;
   let u = uFromSample(sampleEntries, data.fallbackU, m, m, 0);
   let results: EmResult[] = [];
@@ -162,6 +171,10 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
       return estimates.reduce((sum, levels) => sum.map((value, l) => value + (levels[l] as number))).map((value) => value / estimates.length);
     });
     overall = runEm(unionEntries, m, u, 0.1, { ...emOptions, lambdaOnly: true });
+    if (priorMatches > 0) {
+      m = shrinkTowardPrior(m, data.fallbackM, overall.expectedNonNull, priorMatches);
+      overall = runEm(unionEntries, m, u, 0.1, { ...emOptions, lambdaOnly: true });
+    }
     matchesPerRecord = n === 0 ? 1 : Math.max(1e-9, (2 * overall.expectedMatches) / n / recall);
     lambda = Math.min(0.5, matchesPerRecord / Math.max(1, n - 1));
   }
@@ -185,6 +198,26 @@ export function estimateParameters(data: TrainingData, options: TrainOptions = {
       };
     }),
   };
+}
+
+/**
+ * The posterior mean of m under a Dirichlet prior: each comparison's estimate weighted by the expected
+ * matching pairs (distinct candidate pairs, non-null on it) it rests on, the prior by `priorMatches`.
+ *
+ * @example
+ * shrinkTowardPrior([[1, 0]], [[0.9, 0.1]], [2], 18); // [[0.91, 0.09]]: two pairs barely move a prior worth 18
+ */
+export function shrinkTowardPrior(
+  estimate: readonly (readonly number[])[],
+  prior: readonly (readonly number[])[],
+  matchingPairs: readonly number[],
+  priorMatches: number,
+): number[][] {
+  return estimate.map((levels, k) => {
+    const pairs = Math.max(0, matchingPairs[k] ?? 0);
+    const share = pairs / (pairs + priorMatches);
+    return levels.map((value, l) => share * value + (1 - share) * (prior[k]?.[l] ?? value));
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { BlockingRule, OversizedBlock } from './probabilistic-blocking';
+import type { ClusterOptions, ClusteringResult } from './probabilistic-cluster';
 import type { Comparison, IdentityRecord, RecordFields } from './probabilistic-comparisons';
 import type { TrainingSession, TrainOptions } from './probabilistic-train';
 
@@ -161,4 +162,14 @@ export interface Matcher {
   matches(record: IdentityRecord, options?: { readonly minProbability?: number }): ProbabilisticEdge[];
   /** Blocks dropped for exceeding `maxBlockSize`. */
   getOversizedBlocks(): OversizedBlock[];
+  /**
+   * Clusters every indexed record: scores each candidate pair once, merges on strong links through the
+   * guards, then on weaker links that nothing contradicts (see {@link ClusterOptions}). Throws a
+   * `TailorError` only for invalid options.
+   *
+   * @example
+   * const { clusterOf } = matcher.cluster({ maxClusterSize: 20 });
+   * clusterOf.get('r17'); // 'r3': r17 is the same person as r3
+   */
+  cluster(options?: ClusterOptions): ClusteringResult;
 }

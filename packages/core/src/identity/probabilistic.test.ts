@@ -2,16 +2,16 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTailorError } from '../errors';
 import { generateIdentities, type SyntheticIdentities } from './generator';
-import { exactBlock } from './probabilistic-blocking';
+import { BlockingIndex, emailLocalPartBlock, exactBlock, firstNamePostcodeBlock, surnameInitialBlock } from './probabilistic-blocking';
 import {
   contactComparison,
   dateOfBirthComparison,
-  emailComparison,
   exactComparison,
   nameComparison,
   type IdentityRecord,
   type RecordFields,
 } from './probabilistic-comparisons';
+import { emailComparison } from './probabilistic-email';
 import { createMatcher, createRetailMatcherConfig, type Matcher, type TrainingReport } from './probabilistic';
 
 const record = (id: string, fields: RecordFields): IdentityRecord => ({ id, fields });
@@ -44,11 +44,15 @@ describe('comparison ladders', () => {
     return left === undefined || right === undefined ? null : (comparison.levels[comparison.level(left, right)] ?? null);
   };
 
-  it('ranks first names: exact, nickname, Jaro–Winkler bands, else; null when missing', () => {
+  it('ranks first names: exact, nickname, shared short form, one typo, Jaro–Winkler bands, else; null when missing', () => {
     const first = nameComparison({ field: 'firstName' });
     expect(pick(first, { firstName: 'José' }, { firstName: 'JOSE' })).toBe('exact');
     expect(pick(first, { firstName: 'Bob' }, { firstName: 'Robert' })).toBe('nickname');
-    expect(pick(first, { firstName: 'Martha' }, { firstName: 'Marhta' })).toBe('jaro-winkler ≥ 0.92');
+    expect(pick(first, { firstName: 'Bob' }, { firstName: 'Rob' })).toBe('nickname');
+    // Chris may be Christine or Christopher: family members can share it.
+    expect(pick(first, { firstName: 'Chris' }, { firstName: 'Christine' })).toBe('shared short form');
+    expect(pick(first, { firstName: 'Martha' }, { firstName: 'Marhta' })).toBe('one typo');
+    expect(pick(first, { firstName: 'Christine' }, { firstName: 'Christina' })).toBe('jaro-winkler ≥ 0.92');
     expect(pick(first, { firstName: 'Dwayne' }, { firstName: 'Duane' })).toBe('jaro-winkler ≥ 0.7');
     expect(pick(first, { firstName: 'Alice' }, { firstName: 'Robert' })).toBe('else');
     expect(pick(first, { firstName: 'Alice' }, {})).toBeNull();
@@ -63,6 +67,23 @@ describe('comparison ladders', () => {
     const susan = { firstName: 'Susan', lastName: 'Roberts' };
     expect(pick(email, { ...susan, email: 'susanroberts@outlook.com' }, { ...susan, email: 'susan.roberts@gmail.com' })).toBeNull();
     expect(pick(email, { ...susan, email: 'susan.roberts@gmail.com' }, { ...susan, email: 'sue@work.com' })).toBe('else');
+    // The other record's names count too, and so does a known first name on neither record.
+    expect(pick(email, { lastName: 'Roberts', email: 'susanroberts@outlook.com' }, { ...susan, email: 'susan.roberts@gmail.com' })).toBeNull();
+    expect(pick(email, { lastName: 'Kingsby', email: 'frederickkingsby@gmail.com' }, { lastName: 'Kingsbury', email: 'frederickkingsbury@gmail.com' })).toBeNull();
+  });
+
+  it('bounds the email level cheaply without ever overstating it', () => {
+    const email = emailComparison({ nameFields: ['firstName', 'lastName'] });
+    const values = ['j.doe77@gmail.com', 'jdoe77@gmail.com', 'jdoe77@outlook.com', 'jdoe78@outlook.com', 'cat.lover77@gmail.com', 'x@y.z'];
+    for (const a of values) {
+      for (const b of values) {
+        const left = email.prepare({ firstName: 'Jo', lastName: 'Doe', email: a });
+        const right = email.prepare({ email: b });
+        if (left === undefined || right === undefined) continue;
+        const level = email.level(left, right);
+        if (level >= 0) expect(email.closestLevel?.(left, right)).toBeLessThanOrEqual(level);
+      }
+    }
   });
 
   it('ranks phone + address jointly, and is null with nothing in common to compare', () => {
@@ -130,6 +151,30 @@ describe('EM training', () => {
     const [a, b] = data.records as [IdentityRecord, IdentityRecord];
     expect(loaded.scorePair(a, b).matchWeight).toBe(matcher.scorePair(a, b).matchWeight);
   });
+
+  it('starts every comparison from distributions in which "else" holds most of u, however long the ladder', () => {
+    for (const comparison of createMatcher(createRetailMatcherConfig()).getParameters().comparisons) {
+      for (const p of [comparison.m, comparison.u]) expect(p.reduce((sum, x) => sum + x, 0), comparison.name).toBeCloseTo(1, 9);
+      expect(comparison.u.at(-1), comparison.name).toBeGreaterThanOrEqual(0.5);
+      expect(comparison.m.at(-1), comparison.name).toBeLessThan(comparison.u.at(-1) as number); // a disagreement is evidence against
+    }
+  });
+
+  it('priorMatches: a few duplicate pairs keep m near the starting values, many move it nearly as far as without', () => {
+    const tiny = generateIdentities({ seed: 5, people: 12, noise: 'medium' });
+    const train = (records: readonly IdentityRecord[], priorMatches: number) => {
+      const fresh = createMatcher(createRetailMatcherConfig());
+      for (const r of records) fresh.add(r);
+      const starting = fresh.getParameters();
+      const trained = fresh.train({ seed: 3, uSamplePairs: 50_000, priorMatches }).parameters;
+      /** Largest move of any m away from the starting values. */
+      return Math.max(...trained.comparisons.flatMap((c, k) => c.m.map((m, l) => Math.abs(m - ((starting.comparisons[k]?.m[l] ?? 0) as number)))));
+    };
+    expect(train(tiny.records, 0)).toBeGreaterThan(0.5); // 30 records: shares of 0 and 1
+    expect(train(tiny.records, 50)).toBeLessThan(0.25);
+    const sample = data.records.slice(0, 1_500);
+    expect(train(sample, 50)).toBeGreaterThan(0.85 * train(sample, 0));
+  });
 });
 
 describe('match weights', () => {
@@ -171,6 +216,18 @@ describe('match weights', () => {
     expect(rarePart?.tfAdjustment).toBeGreaterThan(0);
     expect(commonPart?.contribution).toBeLessThan((rarePart?.contribution as number) - 3);
     expect(pair(common).probability).toBeLessThan(pair('Quarrington').probability);
+  });
+
+  it('term frequencies: a nickname is as common as its formal name, and a close level never gains', () => {
+    const m = createMatcher(createRetailMatcherConfig({ parameters: report.parameters }));
+    for (let i = 0; i < 30; i++) m.add(record(`t${i}`, { firstName: i % 10 === 0 ? 'Tim' : 'Timothy', lastName: `Q${i}` }));
+    const part = (a: string, b: string) => m.explain(record('x', { firstName: a }), record('y', { firstName: b })).comparisons[0];
+    expect(part('Tim', 'Tim')?.tfAdjustment).toBeCloseTo(part('Timothy', 'Timothy')?.tfAdjustment as number, 9);
+    expect(part('Timothy', 'Timothy')?.tfAdjustment).toBeLessThan(-1);
+    expect(part('Tim', 'Timothy')).toMatchObject({ level: 'nickname' });
+    expect(part('Tim', 'Timothy')?.tfAdjustment).toBeLessThan(-1);
+    // Two rare spellings may both be typos of a common name: no gain.
+    expect(part('Jessca', 'Jesica')).toMatchObject({ level: 'one typo', tfAdjustment: 0 });
   });
 
   it('is symmetric: score(a, b) = score(b, a)', () => {
@@ -276,7 +333,59 @@ describe('the persistent blocking index', () => {
   });
 });
 
+describe('blocking rules', () => {
+  it('key typo-tolerant rules on the first name and postcode, the surname and an initial, the dotless local part', () => {
+    const fields = { firstName: 'Bob', lastName: "O'Brien", postcode: 'sw1a 1aa', email: 'Bob.OBrien+x@outlook.com' };
+    expect(firstNamePostcodeBlock().key(fields)).toBe('robert|SW1A1AA');
+    expect(surnameInitialBlock().key(fields)).toBe('b|obrien');
+    expect(emailLocalPartBlock().key(fields)).toBe('bobobrien');
+    expect(emailLocalPartBlock().key({ email: 'bobobrien@icloud.com' })).toBe('bobobrien');
+    expect(surnameInitialBlock().key({ lastName: 'Smith' })).toBeUndefined();
+  });
+
+  it('drops a block past its rule’s own cap, and keeps members right through adds and removes', () => {
+    const rules = [exactBlock('k'), { ...exactBlock('k'), name: 'capped', maxBlockSize: 3 }];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.constantFrom('a', 'b', 'c')), { maxLength: 60 }), (steps) => {
+        const local = new BlockingIndex(rules, 6);
+        const held = new Map<number, string>();
+        for (const [adding, id, key] of steps) {
+          const current = held.get(id);
+          if (current !== undefined) {
+            local.remove(id, [current, current]);
+            held.delete(id);
+          }
+          if (adding) {
+            local.add(id, [key, key]);
+            held.set(id, key);
+          }
+        }
+        for (const key of ['a', 'b', 'c']) {
+          const found = new Set<number>();
+          const skipped = local.collect([key, undefined], found);
+          const expected = new Set([...held].filter(([, k]) => k === key).map(([id]) => id));
+          // Once oversized, a block stays dropped; otherwise it holds exactly the records with the key.
+          if (skipped.length === 0) expect(found).toEqual(expected);
+          const capped = local.collect([undefined, key], new Set());
+          expect(local.oversizedAmong([undefined, key]).length).toBe(capped.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    const index = new BlockingIndex(rules, 6);
+    for (let id = 0; id < 4; id++) index.add(id, ['a', 'a']);
+    expect(index.oversized()).toEqual([{ rule: 'capped', key: 'a', size: 4 }]);
+  });
+});
+
 describe('matches()', () => {
+  it('finds exactly the candidates at or above the threshold, skipping the hopeless ones unscored', () => {
+    for (const r of data.records.slice(0, 400)) {
+      const brute = matcher.score(r).scores.filter((c) => c.probability >= 0.99).map((c) => c.id).sort();
+      expect(matcher.matches(r).map((e) => e.b).sort()).toEqual(brute);
+    }
+  });
+
   it('returns links above the threshold as probabilistic graph edges', () => {
     const r = data.records.find((x) => matcher.matches(x).length > 0) as IdentityRecord;
     const edges = matcher.matches(r);

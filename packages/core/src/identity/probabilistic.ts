@@ -1,17 +1,7 @@
 import { TailorError } from '../errors';
-import { canonicalFirstName, normalizeName, soundex } from './compare';
-import { BlockingIndex, dobSurnameBlock, emailBlock, emailLocalPartBlock, exactBlock, firstNameSoundexBlock, fullNameBlock, namePostcodeBlock, phoneBlock } from './probabilistic-blocking';
-import {
-  contactComparison,
-  dateOfBirthComparison,
-  emailComparison,
-  exactComparison,
-  nameComparison,
-  GENERIC_IDENTIFIER_PEOPLE,
-  type Comparison,
-  type IdentityRecord,
-  type RecordFields,
-} from './probabilistic-comparisons';
+import { BlockingIndex } from './probabilistic-blocking';
+import { clusterSlots, resolveClusterOptions, type ClusterOptions, type ClusteringResult } from './probabilistic-cluster';
+import type { Comparison, IdentityRecord, RecordFields } from './probabilistic-comparisons';
 import { MIN_PROBABILITY, initialM, initialU } from './probabilistic-em';
 import { estimateParameters, type TrainOptions } from './probabilistic-train';
 import type {
@@ -40,10 +30,14 @@ export type {
   TrainingReport,
 } from './probabilistic-types';
 export type { TrainingSession, TrainOptions } from './probabilistic-train';
+export type { ClusterOptions, ClusteringResult } from './probabilistic-cluster';
+export { createRetailMatcherConfig } from './probabilistic-retail';
 
 interface Prepared {
   readonly values: readonly unknown[];
   readonly tfKeys: readonly (string | undefined)[];
+  /** The term counts of each `tfKeys` value, held so that scoring needs no lookup (kept live by `countTerms`). */
+  readonly stats: (TermStats | undefined)[];
   readonly blockKeys: readonly (string | undefined)[];
   readonly personKey: string | undefined;
 }
@@ -71,52 +65,9 @@ function probabilityOf(matchWeight: number): number {
 }
 
 /**
- * The comparisons and blocking rules for retail identity records with the fields `firstName`,
- * `lastName`, `email`, `phone`, `address`, `postcode`, `dob`, `loyaltyId` and `deviceId`.
- *
- * @example
- * const matcher = createMatcher(createRetailMatcherConfig());
- */
-export function createRetailMatcherConfig(overrides: Partial<MatcherConfig> = {}): MatcherConfig {
-  return {
-    comparisons: [
-      nameComparison({ field: 'firstName' }),
-      nameComparison({ field: 'lastName', nicknames: false }),
-      emailComparison({ nameFields: ['firstName', 'lastName'] }),
-      contactComparison(),
-      dateOfBirthComparison(),
-      exactComparison({ field: 'loyaltyId', genericAbove: GENERIC_IDENTIFIER_PEOPLE }),
-      exactComparison({ field: 'deviceId', genericAbove: GENERIC_IDENTIFIER_PEOPLE }),
-    ],
-    blocking: [
-      emailBlock(),
-      emailLocalPartBlock(),
-      // A home phone, a family tablet and a household's postcode find family members, who agree on
-      // surname and address: good candidates, poor EM training pairs.
-      phoneBlock('phone', 9, { train: false }),
-      { ...namePostcodeBlock(), train: false },
-      dobSurnameBlock(),
-      fullNameBlock(),
-      firstNameSoundexBlock(),
-      exactBlock('loyaltyId'),
-      exactBlock('deviceId', { train: false }),
-    ],
-    personKey: (fields) => {
-      const first = normalizeName(fields.firstName);
-      return first === undefined ? undefined : soundex(canonicalFirstName(first)) || undefined;
-    },
-    // Family members share a surname, a home and a tablet, and may have similar first names (Christine
-    // and Christopher; John and Jonathan are both "Jon"), but not the same one.
-    correlatedGroups: [
-      { comparisons: ['firstName', 'lastName', 'contact', 'deviceId'], independentWhen: { comparison: 'firstName', levels: ['exact'] } },
-    ],
-    ...overrides,
-  };
-}
-
-/**
  * A Fellegi–Sunter matcher with a persistent blocking index, EM-trained m/u and term-frequency
- * adjustment. Scoring never throws; construction throws on an invalid configuration.
+ * adjustment. Scoring never throws; construction throws on an invalid configuration. (One closure on
+ * purpose: the hot path reads the parameters, the term counts and the index together.)
  *
  * @example
  * const matcher = createMatcher(createRetailMatcherConfig());
@@ -155,6 +106,8 @@ export function createMatcher(config: MatcherConfig): Matcher {
     }
     return { members: group.comparisons.map(comparisonIndex), unless, releasing };
   });
+  // For clustering: what a household shares, and what tells its members apart.
+  const householdShared = comparisons.map((_, k) => groups.some((group) => group.members.includes(k) && group.unless !== k));
   const index = new BlockingIndex(config.blocking, maxBlockSize);
   const slots: (Prepared | undefined)[] = [];
   const ids: (string | undefined)[] = [];
@@ -165,6 +118,7 @@ export function createMatcher(config: MatcherConfig): Matcher {
   const tfLevels = comparisons.map((comparison) => {
     const flags = new Uint8Array(comparison.levels.length);
     for (const level of comparison.termFrequency?.levels ?? []) flags[level] = 1;
+    for (const level of comparison.termFrequency?.relativeLevels ?? []) flags[level] = 2;
     return flags;
   });
 
@@ -211,7 +165,18 @@ export function createMatcher(config: MatcherConfig): Matcher {
     } catch {
       personKey = undefined;
     }
-    return { values, tfKeys, blockKeys: index.keysOf(fields), personKey };
+    const stats = tfKeys.map((key, k) => (key === undefined ? undefined : (tfCounts[k] as Map<string, TermStats>).get(key)));
+    return { values, tfKeys, stats, blockKeys: index.keysOf(fields), personKey };
+  };
+  // matches() or score() then add() of one record object prepares it once; add() consumes it.
+  let lastRecord: IdentityRecord | undefined;
+  let lastPrepared: Prepared | undefined;
+  const prepareOnce = (record: IdentityRecord): Prepared => {
+    if (record !== lastRecord || lastPrepared === undefined) {
+      lastPrepared = prepare(record.fields);
+      lastRecord = record;
+    }
+    return lastPrepared;
   };
 
   /**
@@ -222,18 +187,18 @@ export function createMatcher(config: MatcherConfig): Matcher {
    * deviations. Floored at one record, or at u when u is lower: an identifier seen on one person is as
    * rare as its u says.
    */
-  const termFrequency = (k: number, level: number, key: string): number => {
+  const termFrequency = (k: number, level: number, stats: TermStats | undefined): number => {
     const total = tfTotals[k] as number;
-    const stats = (tfCounts[k] as Map<string, TermStats>).get(key);
     const floor = Math.min(1 / Math.max(1, total - 1), (u[k] as number[])[level] as number);
-    if (stats === undefined) return floor;
-    let others: number;
-    if (config.personKey !== undefined && genericAbove[k] !== Number.POSITIVE_INFINITY) others = stats.strangers - 1;
-    else {
-      const duplicates = matchesPerRecord * ((m[k] as number[])[level] as number) * (total / Math.max(1, slotOf.size));
-      others = stats.count - 1 - duplicates - 2 * Math.sqrt(duplicates);
-    }
-    return Math.max(floor, others / Math.max(1, total - 1));
+    return Math.max(floor, othersWith(k, level, stats) / Math.max(1, total - 1));
+  };
+  /** How many records of other people carry the value (an estimate; 0 or less when none). */
+  const othersWith = (k: number, level: number, stats: TermStats | undefined): number => {
+    if (stats === undefined || stats.count <= 0) return 0;
+    if (config.personKey !== undefined && genericAbove[k] !== Number.POSITIVE_INFINITY) return stats.strangers - 1;
+    const total = tfTotals[k] as number;
+    const duplicates = matchesPerRecord * ((m[k] as number[])[level] as number) * (total / Math.max(1, slotOf.size));
+    return stats.count - 1 - duplicates - 2 * Math.sqrt(duplicates);
   };
   const countTerms = (prepared: Prepared, delta: 1 | -1) => {
     for (let k = 0; k < width; k++) {
@@ -246,6 +211,7 @@ export function createMatcher(config: MatcherConfig): Matcher {
         stats = { count: 0, anchor: undefined, strangers: 0, others: undefined };
         counts.set(key, stats);
       }
+      prepared.stats[k] = stats;
       stats.count += delta;
       const person = prepared.personKey;
       if (person !== undefined) {
@@ -266,10 +232,8 @@ export function createMatcher(config: MatcherConfig): Matcher {
 
   const genericAbove = comparisons.map((comparison) => comparison.termFrequency?.genericAbove ?? Number.POSITIVE_INFINITY);
   /** More people than `genericAbove` give the value (by person key), or more records without a person key. */
-  const isGeneric = (k: number, key: string | undefined): boolean => {
-    if (key === undefined) return false;
-    const stats = (tfCounts[k] as Map<string, TermStats>).get(key);
-    if (stats === undefined) return false;
+  const isGeneric = (k: number, stats: TermStats | undefined): boolean => {
+    if (stats === undefined || stats.count <= 0) return false;
     const carriers = config.personKey === undefined ? stats.count : 1 + (stats.others?.length ?? 0);
     return carriers > (genericAbove[k] as number);
   };
@@ -278,7 +242,7 @@ export function createMatcher(config: MatcherConfig): Matcher {
     const left = a.values[k];
     const right = b.values[k];
     if (left === undefined || right === undefined) return -1;
-    if (genericAbove[k] !== Number.POSITIVE_INFINITY && (isGeneric(k, a.tfKeys[k]) || isGeneric(k, b.tfKeys[k]))) return -1;
+    if (genericAbove[k] !== Number.POSITIVE_INFINITY && (isGeneric(k, a.stats[k]) || isGeneric(k, b.stats[k]))) return -1;
     try {
       return (comparisons[k] as Comparison).level(left, right);
     } catch {
@@ -286,12 +250,16 @@ export function createMatcher(config: MatcherConfig): Matcher {
     }
   };
   const tfAdjustment = (k: number, level: number, a: Prepared, b: Prepared): number => {
-    if ((tfLevels[k] as Uint8Array)[level] !== 1) return 0;
-    const left = a.tfKeys[k];
-    const right = b.tfKeys[k];
-    if (left === undefined || right === undefined) return 0;
-    const tf = Math.max(termFrequency(k, level, left), termFrequency(k, level, right));
-    return -log2(tf / ((u[k] as number[])[level] as number));
+    const flag = (tfLevels[k] as Uint8Array)[level];
+    if (flag === 0) return 0;
+    if (a.tfKeys[k] === undefined || b.tfKeys[k] === undefined) return 0;
+    const left = a.stats[k];
+    const right = b.stats[k];
+    if (flag === 1) return -log2(Math.max(termFrequency(k, level, left), termFrequency(k, level, right)) / ((u[k] as number[])[level] as number));
+    // A close level (a nickname, a typo) counts less on a common name, never more: two rare spellings
+    // may both be typos of a common one.
+    const tf = Math.max(termFrequency(k, 0, left), termFrequency(k, 0, right));
+    return Math.min(0, -log2(tf / ((u[k] as number[])[0] as number)));
   };
   const priorWeight = (): number => {
     const population = Math.max(2, slotOf.size);
@@ -333,6 +301,46 @@ export function createMatcher(config: MatcherConfig): Matcher {
     }
     return total;
   };
+  // For a comparison with `closestLevel`, the best contribution from each level on: a pair that cannot
+  // reach a link even at those is skipped before its expensive levels are computed.
+  const bounded = comparisons.map((comparison) => comparison.closestLevel !== undefined);
+  const bestFrom = (k: number, from: number): number => {
+    const weights = logWeights[k] as number[];
+    const flags = tfLevels[k] as Uint8Array;
+    const total = tfTotals[k] as number;
+    let best = 0; // Null (a generic value) gives 0.
+    for (let level = Math.max(0, from); level < weights.length; level++) {
+      // A term-frequency adjusted level gains at most what its floor allows.
+      const gain = flags[level] === 1 ? Math.max(0, log2(((u[k] as number[])[level] as number) * Math.max(1, total - 1))) : 0;
+      best = Math.max(best, (weights[level] as number) + gain);
+    }
+    return best;
+  };
+  /**
+   * False when the pair's match weight is surely below `minWeight`: the comparisons without a
+   * `closestLevel` exactly, the others at their best (positive parts only shrink under correlated groups).
+   */
+  const canReach = (a: Prepared, b: Prepared, prior: number, minWeight: number): boolean => {
+    let upper = prior;
+    for (let k = 0; k < width; k++) {
+      const left = a.values[k];
+      const right = b.values[k];
+      if (left === undefined || right === undefined) continue;
+      if (!bounded[k]) {
+        const level = levelOf(k, a, b);
+        if (level >= 0) upper += ((logWeights[k] as number[])[level] as number) + tfAdjustment(k, level, a, b);
+        continue;
+      }
+      let closest: number;
+      try {
+        closest = (comparisons[k] as Comparison).closestLevel?.(left, right) ?? 0;
+      } catch {
+        closest = 0;
+      }
+      upper += bestFrom(k, closest);
+    }
+    return upper >= minWeight;
+  };
   // Scratch buffers for the hot path; scoring is synchronous, so one set per matcher is enough.
   const scratchValues = new Float64Array(width);
   const scratchLevels = new Int8Array(width);
@@ -354,7 +362,7 @@ export function createMatcher(config: MatcherConfig): Matcher {
     const parts = comparisons.map((comparison, k): ComparisonContribution => {
       const level = levels[k] as number;
       if (level < 0) {
-        const genericValue = isGeneric(k, a.tfKeys[k]) || isGeneric(k, b.tfKeys[k]);
+        const genericValue = isGeneric(k, a.stats[k]) || isGeneric(k, b.stats[k]);
         return { comparison: comparison.name, level: null, levelIndex: -1, genericValue, m: null, u: null, weight: 0, tfAdjustment: 0, groupAdjustment: 0, contribution: 0 };
       }
       const weight = (logWeights[k] as number[])[level] as number;
@@ -377,12 +385,26 @@ export function createMatcher(config: MatcherConfig): Matcher {
     return { priorWeight: prior, lambda: 2 ** prior / (1 + 2 ** prior), comparisons: parts, matchWeight: total, probability, decision: decide(probability) };
   };
 
+  // Candidate collection without a Set: a slot is taken once per query when its mark is the query's stamp.
+  let marks = new Int32Array(1024);
+  let stamp = 0;
+  const scratchFound: number[] = [];
+  /** The slots sharing a block with the record, itself excluded; the array is reused by the next call. */
   const candidatesOf = (record: IdentityRecord, prepared: Prepared) => {
-    const found = new Set<number>();
-    const skippedBlocks = index.collect(prepared.blockKeys, found);
+    if (marks.length < slots.length) {
+      const grown = new Int32Array(Math.max(slots.length, 2 * marks.length));
+      grown.set(marks);
+      marks = grown;
+    }
+    if (++stamp === 0x7fffffff) {
+      marks.fill(0);
+      stamp = 1;
+    }
     const self = slotOf.get(record.id);
-    if (self !== undefined) found.delete(self);
-    return { found, skippedBlocks };
+    if (self !== undefined) marks[self] = stamp;
+    scratchFound.length = 0;
+    const skipped = index.collectInto(prepared.blockKeys, scratchFound, marks, stamp);
+    return { found: scratchFound, skipped };
   };
 
   const remove = (id: string): boolean => {
@@ -396,6 +418,36 @@ export function createMatcher(config: MatcherConfig): Matcher {
     slotOf.delete(id);
     freeSlots.push(slot);
     return true;
+  };
+
+  const clusterAll = (options: ClusterOptions = {}): ClusteringResult => {
+    const resolved = resolveClusterOptions(options, linkThreshold);
+    const live: number[] = [];
+    for (let slot = 0; slot < slots.length; slot++) if (slots[slot] !== undefined) live.push(slot);
+    const prior = priorWeight();
+    const adjustments = new Float64Array(width);
+    return clusterSlots(
+      {
+        slots: live,
+        ids,
+        width,
+        priorWeight: prior,
+        candidatesOf: (slot, out) => {
+          index.collect((slots[slot] as Prepared).blockKeys, out);
+        },
+        evidence(a, b, levels, values) {
+          adjustments.fill(0);
+          const total = prior + contributions(slots[a] as Prepared, slots[b] as Prepared, values, levels) + groupAdjust(values, levels, adjustments);
+          for (let k = 0; k < width; k++) values[k] = (levels[k] as number) < 0 ? 0 : (values[k] as number) + (adjustments[k] as number);
+          return total;
+        },
+        householdShared,
+        isSharedValue: (slot, k) => genericAbove[k] !== Number.POSITIVE_INFINITY && othersWith(k, 0, (slots[slot] as Prepared).stats[k]) > 0,
+        isReleased: (levels) =>
+          groups.every(({ unless, releasing }) => unless >= 0 && (levels[unless] as number) >= 0 && releasing[levels[unless] as number] === 1),
+      },
+      resolved,
+    );
   };
 
   const train = (options: TrainOptions = {}): TrainingReport => {
@@ -446,7 +498,8 @@ export function createMatcher(config: MatcherConfig): Matcher {
     },
     add(record) {
       remove(record.id);
-      const prepared = prepare(record.fields);
+      const prepared = prepareOnce(record);
+      lastRecord = undefined;
       const slot = freeSlots.pop() ?? slots.length;
       slots[slot] = prepared;
       ids[slot] = record.id;
@@ -459,13 +512,14 @@ export function createMatcher(config: MatcherConfig): Matcher {
     train,
     getParameters,
     score(record) {
-      const prepared = prepare(record.fields);
-      const { found, skippedBlocks } = candidatesOf(record, prepared);
+      const prepared = prepareOnce(record);
+      const { found, skipped } = candidatesOf(record, prepared);
+      const skippedBlocks = skipped > 0 ? index.oversizedAmong(prepared.blockKeys) : [];
       const prior = priorWeight();
       const scores: ScoredCandidate[] = [];
       for (const slot of found) scores.push(scored(ids[slot] as string, matchWeight(prepared, slots[slot] as Prepared, prior)));
       scores.sort((x, y) => y.matchWeight - x.matchWeight);
-      return { candidates: found.size, skippedBlocks, scores };
+      return { candidates: found.length, skippedBlocks, scores };
     },
     scorePair(a, b) {
       return scored(b.id, matchWeight(prepare(a.fields), prepare(b.fields), priorWeight()));
@@ -473,13 +527,14 @@ export function createMatcher(config: MatcherConfig): Matcher {
     explain: (a, b) => explainPrepared(prepare(a.fields), prepare(b.fields)),
     matches(record, options = {}) {
       const minProbability = options.minProbability ?? linkThreshold;
-      const prepared = prepare(record.fields);
+      const prepared = prepareOnce(record);
       const { found } = candidatesOf(record, prepared);
       const prior = priorWeight();
       const edges: ProbabilisticEdge[] = [];
+      const minWeight = Math.log2(minProbability / (1 - minProbability));
       for (const slot of found) {
         const candidate = slots[slot] as Prepared;
-        if (probabilityOf(matchWeight(prepared, candidate, prior)) < minProbability) continue;
+        if (!canReach(prepared, candidate, prior, minWeight) || matchWeight(prepared, candidate, prior) < minWeight) continue;
         const explanation = explainPrepared(prepared, candidate);
         const other = ids[slot] as string;
         const id = record.id < other ? `probabilistic:${record.id}:${other}` : `probabilistic:${other}:${record.id}`;
@@ -488,5 +543,6 @@ export function createMatcher(config: MatcherConfig): Matcher {
       return edges.sort((x, y) => y.explanation.matchWeight - x.explanation.matchWeight);
     },
     getOversizedBlocks: () => index.oversized(),
+    cluster: clusterAll,
   };
 }

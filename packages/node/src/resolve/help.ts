@@ -9,7 +9,8 @@ export const RESOLVE_HELP = `  tailor resolve --input customers.csv --map first_
       (firstName lastName email phone address postcode dob loyaltyId deviceId userId posCustomerId, or
       snake_case) with input columns. Records sharing a --deterministic identifier (any of email phone
       loyaltyId posCustomerId userId deviceId, or none) join through the identity graph's guards; others
-      link when the EM-trained matcher gives p ≥ --threshold. --country-code lets national phone numbers
+      link when the EM-trained matcher gives p ≥ --threshold (weaker links, down to p 0.3, only when its
+      guarded clustering finds nothing that contradicts them). --country-code lets national phone numbers
       join. --explain N prints the N weakest probabilistic merges to stdout. A profile id is "p-" and 16
       hex digits of the SHA-256 of the profile's smallest record id.
 `;

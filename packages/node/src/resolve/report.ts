@@ -30,7 +30,7 @@ export function formatSummary(summary: ResolveSummary, extra: { readonly out: st
     ['refused joins', counts(guards.refusedJoins)],
     [
       'matcher',
-      `threshold p ≥ ${matcher.threshold}; ${count(matcher.scoredPairs)} pairs scored, ${count(matcher.links)} at or above the threshold` +
+      `threshold p ≥ ${matcher.threshold}; ${count(matcher.scoredPairs)} pairs scored, ${count(matcher.links)} merged by the clustering` +
         `; ${matcher.parameters === 'trained' ? 'm/u trained by EM' : 'starting m/u'}, λ ${matcher.lambda.toExponential(2)}` +
         (matcher.note === undefined ? '' : ` (${matcher.note})`) +
         (matcher.oversizedBlocks > 0 ? `; ${count(matcher.oversizedBlocks)} oversized blocks skipped` : ''),

@@ -11,6 +11,22 @@ type MatcherParameters = ReturnType<Matcher['getParameters']>;
 
 const NO_PROGRESS: ProgressBar = { tick() {}, finish() {} };
 
+/**
+ * What the matcher's starting m is worth against EM's, in matching pairs (core's `priorMatches`). EM's m
+ * of a comparison is a share of the expected duplicate pairs that carry it; 50 pairs pin a share within
+ * ±0.07 (one standard error at most). A file with a handful of duplicates (the 19-row fixture has two)
+ * stays near the starting values instead of learning shares of 0 and 1 from them; a file of a few
+ * thousand records (thousands of duplicate pairs) moves its m by a percent or two.
+ */
+const PRIOR_MATCHES = 50;
+
+/**
+ * The matcher's guarded clustering (`matcher.cluster()`) decides which links may merge: links at or above
+ * `--threshold` through its cannot-link and size guards, weaker ones down to this probability only when
+ * nothing contradicts them (see core's `ClusterOptions`).
+ */
+const UNAMBIGUOUS_THRESHOLD = 0.3;
+
 const isIdentifierField = (field: string): field is IdentifierField => (IDENTIFIER_FIELDS as readonly string[]).includes(field);
 
 /** The fields the matcher compares, without placeholder identifiers. */
@@ -41,11 +57,13 @@ function implausible(parameters: MatcherParameters): string[] {
  * Resolves the records of one file into profiles, in two passes over it (three with `explain`, or when
  * EM's estimate is rejected):
  * 1. read and validate every row; add each record to the matcher's blocking index; train m, u and λ by
- *    EM on these records;
+ *    EM on these records, the starting m counting as {@link PRIOR_MATCHES} matching pairs; cluster them
+ *    with the matcher's guarded clustering;
  * 2. read again: score each record against its blocking candidates, and join it to its deterministic
  *    identifiers in the identity graph (see `createJoinFilter` for the values kept out, and the graph's
- *    guards); then offer the pairs at or above the threshold to the graph, strongest first, as
- *    probabilistic edges through the same guards.
+ *    guards); then offer the pairs that the clustering put in one cluster, from
+ *    {@link UNAMBIGUOUS_THRESHOLD} up, to the graph, strongest first, as probabilistic edges through the
+ *    same guards.
  *
  * Memory grows with the number of records (ids, the matcher's prepared values and blocks, the graph's
  * nodes and edges) and of pairs above the threshold, not with the file's size or row width. Bad rows are
@@ -99,7 +117,7 @@ export async function resolveFile(options: ResolveOptions): Promise<ResolveResul
   if (recordIds.length < 2) note = 'fewer than 2 records: nothing to train on';
   else {
     hooks.stage?.(`training m/u by EM on ${recordIds.length} records…`);
-    const report = matcher.train({ seed: options.seed ?? 1 });
+    const report = matcher.train({ seed: options.seed ?? 1, priorMatches: PRIOR_MATCHES });
     lambda = report.lambda;
     const failed = implausible(report.parameters);
     if (failed.length === 0) parameters = 'trained';
@@ -111,6 +129,12 @@ export async function resolveFile(options: ResolveOptions): Promise<ResolveResul
       lambda = Math.min(0.5, starting.matchesPerRecord / Math.max(1, recordIds.length - 1));
     }
   }
+
+  // Strong links merge through the clustering's guards, weaker ones when unambiguous; a pair over the
+  // threshold in two clusters is one that a guard refused, and is not offered to the graph.
+  hooks.stage?.(`clustering ${recordIds.length} records…`);
+  const weakestLink = Math.min(UNAMBIGUOUS_THRESHOLD, threshold);
+  const { clusterOf } = matcher.cluster({ linkThreshold: threshold, unambiguousThreshold: weakestLink, cannotLinkBelow: Math.min(0.001, weakestLink / 2) });
 
   // Pass 2: scoring and deterministic joins.
   const graph = createRecordGraph(options.countryCode);
@@ -128,7 +152,7 @@ export async function resolveFile(options: ResolveOptions): Promise<ResolveResul
       probabilityOf.set(other, candidate.probability);
       if (other <= record.index) continue; // each pair once, from its first record
       scoredPairs++;
-      if (candidate.probability >= threshold) links.push({ a: record.index, b: other, p: candidate.probability });
+      if (candidate.probability >= weakestLink && clusterOf.get(record.id) === clusterOf.get(candidate.id)) links.push({ a: record.index, b: other, p: candidate.probability });
     }
     const identifiers: Partial<Record<IdentifierField, string>> = {};
     for (const field of options.deterministic) {
@@ -144,7 +168,7 @@ export async function resolveFile(options: ResolveOptions): Promise<ResolveResul
   }
 
   // Strongest first, so that a guard refuses the weakest link rather than a strong one; ties in file order.
-  hooks.stage?.(`linking ${links.length} pairs with p ≥ ${threshold}…`);
+  hooks.stage?.(`linking ${links.length} pairs that the clustering merged…`);
   links.sort((x, y) => y.p - x.p || x.a - y.a || x.b - y.b);
   const weakest: { a: number; b: number; p: number }[] = [];
   for (const link of links) {

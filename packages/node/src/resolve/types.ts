@@ -64,7 +64,7 @@ export interface ResolveSummary {
     readonly threshold: number;
     /** Record pairs scored (each pair of a block counted once). */
     readonly scoredPairs: number;
-    /** Pairs at or above the threshold, offered to the graph strongest first. */
+    /** Pairs the matcher's clustering put in one cluster (p ≥ 0.3, or the threshold when lower), offered to the graph strongest first. */
     readonly links: number;
     /**
      * `trained`: m, u and λ estimated by EM on the input. `starting`: the matcher's conservative starting
