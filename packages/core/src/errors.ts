@@ -4,6 +4,8 @@ export type TailorErrorCode =
   | 'invalid_plan'
   | 'invalid_config'
   | 'storage_unavailable'
+  /** A projection step started from an applied seq the store has moved past (another projector wrote). */
+  | 'stale_projection'
   | 'transport_failed'
   | 'internal';
 

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { availableParallelism } from 'node:os';
 import { clusterWorkerCount, isClusterWorker, runClusterPrimary, runClusterWorker } from './collector/cluster';
 import { startCollector } from './collector/collector';
-import { parseCollectorConfig, type CollectorConfigInput } from './collector/config';
+import { parseCollectorConfig, parseProcessorConfig, type CollectorConfigInput } from './collector/config';
 import { parseDuration } from './collector/duration';
 import { createJetStreamSink, subjectToken } from './collector/jetstream-sink';
 import { createLmdbStore } from './collector/lmdb-store';
@@ -24,6 +24,13 @@ Usage:
                    [--nats nats://127.0.0.1:4222] [--rate-limit 10000] [--workers N|auto] [--log-level info]
       Runs the collector. With no config file, --write-key KEY creates one source ("default").
       --workers N runs N processes on the port and the store (one per core with "auto"); default 1.
+  tailor collector --mode cluster --nats nats://127.0.0.1:4222 --postgres postgres://user@127.0.0.1:5432/db [--redis redis://127.0.0.1:6379]
+                   [--partitions 16] [--write-key KEY]… [--config FILE] [--port 8787]
+      A stateless collector of a cluster: answers once JetStream has the event; profiles and decisions come
+      from the shared PostgreSQL store (Redis in front). Run any number behind a load balancer, with processors.
+  tailor processor --nats URL --postgres URL [--redis URL] [--partitions 16] [--port 9464] [--config FILE]
+      Consumes its share of the cluster's partitions into PostgreSQL and, while it holds the projector lease,
+      resolves identities and updates profiles. Run two or more: they share the work and take over a dead one's.
   tailor export --data-dir DIR [--since 2026-11-01T00:00:00Z|24h] [--source ID] [--out FILE]
       Writes stored events as NDJSON (stdout unless --out).
   tailor replay --data-dir DIR --nats URL [--stream TAILOR_EVENTS] [--subject-prefix tailor.events] [--since T] [--source ID]
@@ -66,8 +73,11 @@ async function collector(args: string[]): Promise<void> {
     options: {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'write-key': { type: 'string', multiple: true },
       config: { type: 'string' }, nats: { type: 'string' }, 'log-level': { type: 'string' }, 'rate-limit': { type: 'string' }, workers: { type: 'string' },
+      mode: { type: 'string' }, postgres: { type: 'string' }, redis: { type: 'string' }, partitions: { type: 'string' },
     },
   });
+  if (values.mode !== undefined && values.mode !== 'single' && values.mode !== 'cluster') fail(`--mode takes "single" (default) or "cluster", got "${values.mode}"`);
+  const clusterMode = values.mode === 'cluster';
   const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
   const input: Record<string, unknown> = { ...fromFile };
   // Paths in a config file are relative to the file, as people read them; flags are relative to the shell.
@@ -76,7 +86,9 @@ async function collector(args: string[]): Promise<void> {
   if (values.host !== undefined) input.host = values.host;
   if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
   if (values['write-key']?.length) input.sources = [...((fromFile?.sources as unknown[]) ?? []), { id: fromFile?.sources?.length ? 'cli' : 'default', writeKeys: values['write-key'] }];
-  if (values.nats !== undefined) input.sinks = { ...(input.sinks as object), jetstream: { ...((input.sinks as { jetstream?: object })?.jetstream ?? {}), servers: values.nats } };
+  if (clusterMode) input.cluster = clusterInput(fromFile?.cluster, values);
+  else if (values.postgres !== undefined || values.redis !== undefined) fail('--postgres and --redis belong to cluster mode: add --mode cluster');
+  if (values.nats !== undefined && !clusterMode) input.sinks = { ...(input.sinks as object), jetstream: { ...((input.sinks as { jetstream?: object })?.jetstream ?? {}), servers: values.nats } };
   if (values['log-level'] !== undefined) input.log = { level: values['log-level'] };
   if (values['rate-limit'] !== undefined) {
     const perSecond = Number(values['rate-limit']);
@@ -92,6 +104,13 @@ async function collector(args: string[]): Promise<void> {
   }
   const logger = pino({ level: config.log.level, base: { service: 'tailor-collector' } });
   const configDir = values.config ? dirname(resolve(values.config)) : process.cwd();
+  if (clusterMode) {
+    if (values.workers !== undefined) fail('--workers does not apply to --mode cluster: run more collectors (they share nothing local)');
+    const { startClusterCollector } = await import('./cluster/cluster-collector');
+    const running = await startClusterCollector(config, { logger, configDir });
+    process.stderr.write(`tailor collector (cluster mode) listening on ${running.url}\n`);
+    return stopOnSignals(running, logger);
+  }
   const workers = values.workers === 'auto' ? availableParallelism() : Number(values.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers takes a number from 1 to 64 or "auto", got "${values.workers}"`);
   if (isClusterWorker()) return runClusterWorker(config, { workers: clusterWorkerCount(), logger, configDir });
@@ -108,6 +127,26 @@ async function collector(args: string[]): Promise<void> {
     process.stderr.write(`tailor collector listening on ${single.url} (data in ${resolve(config.dataDir)})\n`);
     running = single;
   }
+  stopOnSignals(running, logger);
+}
+
+/** The cluster section from a config file's and the command line's values (flags win). */
+function clusterInput(fromFile: unknown, values: { nats?: string; postgres?: string; redis?: string; partitions?: string }): Record<string, unknown> {
+  const cluster: Record<string, unknown> = { ...(typeof fromFile === 'object' && fromFile !== null ? fromFile : {}) };
+  if (values.nats !== undefined) cluster.nats = values.nats;
+  if (values.postgres !== undefined) cluster.postgres = values.postgres;
+  if (values.redis !== undefined) cluster.redis = values.redis;
+  if (values.partitions !== undefined) {
+    const partitions = Number(values.partitions);
+    if (!Number.isInteger(partitions) || partitions < 1) fail(`--partitions takes a whole number of partitions, e.g. 16; got "${values.partitions}"`);
+    cluster.partitions = partitions;
+  }
+  if (cluster.nats === undefined) fail('cluster mode needs --nats nats://host:4222 (or "cluster.nats" in the config)');
+  if (cluster.postgres === undefined) fail('cluster mode needs --postgres postgres://user@host:5432/db (or "cluster.postgres" in the config)');
+  return cluster;
+}
+
+function stopOnSignals(running: { close(): Promise<void> }, logger: { info(o: object, m: string): void; error(o: object, m: string): void }): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -123,6 +162,44 @@ async function collector(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function processor(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' }, nats: { type: 'string' }, postgres: { type: 'string' }, redis: { type: 'string' }, partitions: { type: 'string' },
+      port: { type: 'string' }, host: { type: 'string' }, 'log-level': { type: 'string' }, 'batch-size': { type: 'string' },
+    },
+  });
+  const fromFile = values.config ? ((await readConfigFile(values.config)) as CollectorConfigInput) : undefined;
+  // A processor reads the collector config for its cluster, identity and dedup settings; it serves no source.
+  const input: Record<string, unknown> = { ...fromFile };
+  input.cluster = clusterInput(fromFile?.cluster, values);
+  if (values['log-level'] !== undefined) input.log = { level: values['log-level'] };
+  let config;
+  try {
+    config = parseProcessorConfig(input, values.config ?? 'the command line');
+  } catch (error) {
+    fail(isTailorError(error) ? error.message.replace(/^\[tailor\] /, '') : String(error));
+  }
+  const port = values.port === undefined ? 9464 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port takes a port number (0 picks a free one), got "${values.port}"`);
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000)) fail(`--batch-size takes 1 to 10000 events, got "${values['batch-size']}"`);
+  const logger = pino({ level: config.log.level, base: { service: 'tailor-processor' } });
+  const { startProcessor } = await import('./cluster/processor');
+  const running = await startProcessor({
+    cluster: config.cluster,
+    identity: config.identity,
+    dedupWindowMs: config.dedupWindow,
+    logger,
+    port,
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(batchSize === undefined ? {} : { batchSize }),
+  });
+  process.stderr.write(`tailor processor listening on ${running.url} (/metrics, /healthz; partitions ${running.partitions().join(',') || 'none yet'}${running.projecting() ? '; holds the projector lease' : ''})\n`);
+  stopOnSignals(running, logger);
 }
 
 async function exportEvents(args: string[]): Promise<void> {
@@ -190,6 +267,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'collector':
       return collector(rest);
+    case 'processor':
+      return processor(rest);
     case 'export':
       return exportEvents(rest);
     case 'replay':

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnListening, type ListeningProcess } from '../../test-utils/src/spawn-listening';
@@ -13,12 +13,40 @@ export type CollectorProcess = ListeningProcess;
  * says it is listening. Rejects with its output if it exits first or does not start in time.
  */
 export function spawnCollector(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<CollectorProcess> {
-  return spawnListening(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'collector', '--log-level', 'warn', ...args], {
+  return spawnTailor('collector', args, options);
+}
+
+/** Starts a long-running `tailor <command>` (collector, processor) that announces `listening on http://…`. */
+export function spawnTailor(command: 'collector' | 'processor', args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<CollectorProcess> {
+  return spawnListening(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, command, '--log-level', 'warn', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     // Its own process group, so a test can SIGKILL a primary together with its workers.
     detached: options.detached ?? false,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+}
+
+/** What a finished CLI run printed, and its exit code. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `tailor <args>` to its end as a real child process, from the TypeScript sources. Asynchronous on purpose:
+ * a test process that blocked on it (execFileSync) would stall an in-process collector's store transaction.
+ */
+export function runTailor(args: readonly string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

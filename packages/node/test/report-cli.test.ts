@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   assignExperiments,
   compileDecisionConfig,
@@ -17,9 +15,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLmdbStore } from '../src/collector/lmdb-store';
 import type { IngestedEvent } from '../src/collector/types';
+import { runTailor } from './collector-process';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const SLOW = 120_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -116,24 +113,7 @@ async function simulate(): Promise<void> {
   writeFileSync(configFile, JSON.stringify(decisionConfig));
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `tailor report …` as a real child process, from the TypeScript sources. */
-function reportCli(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'report', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const reportCli = (args: readonly string[]) => runTailor(['report', ...args]);
 
 beforeAll(simulate, SLOW);
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { generateIdentities } from '@tailor/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profileIdOf } from '../src/resolve/index';
+import { runTailor } from './collector-process';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/resolve/', import.meta.url));
 const CUSTOMERS = join(FIXTURES, 'customers.csv');
 const CUSTOMERS_MAP = 'first_name=given_name,last_name=surname,email=email,phone=phone,address=street,postcode=postcode,loyalty_id=loyalty_no';
@@ -18,24 +16,7 @@ const SLOW = 120_000;
 const dir = mkdtempSync(join(tmpdir(), 'tailor-resolve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `tailor resolve …` as a real child process, from the TypeScript sources. */
-function resolveCli(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'resolve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const resolveCli = (args: readonly string[]) => runTailor(['resolve', ...args]);
 
 /** `record_id,profile_id` rows (CSV with a header, or NDJSON) as [record, profile] pairs. */
 function readAssignments(path: string): [string, string][] {

@@ -1,83 +1,29 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithClusterService } from '../../test-utils/src/cluster-services';
 import { trackEvent } from '../../test-utils/src/event-store-contract';
 import type { AsyncEventStore } from '../src/storage/async-store';
 import { createPostgresEventStore } from '../src/storage/postgres-event-store';
+import { privatePostgresGap, startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 
 /*
- * A PRIVATE PostgreSQL (initdb + pg_ctl in a temp dir, on a free port) is crashed with `pg_ctl stop -m immediate`
- * — no checkpoint, no flush of shared buffers, like a killed server — and started again. Every append that
- * resolved before the crash must be in the log afterwards, exactly once, including the ones acknowledged while
- * appends were in flight; the ones that failed are retried by the "client" and dedup keeps them single.
- * The machine's shared PostgreSQL is never touched.
+ * A private PostgreSQL (see private-postgres.ts) is crashed and started again. Every append that resolved
+ * before the crash must be in the log afterwards, exactly once, including the ones acknowledged while appends
+ * were in flight; the ones that failed are retried by the "client" and dedup keeps them single.
  */
 
-const BIN = (() => {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  const bin = versions.map((v) => join(root, v, 'bin')).find((dir) => existsSync(join(dir, 'pg_ctl')));
-  return bin;
-})();
-const gap = BIN === undefined ? 'no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (apt-get install -y postgresql)' : undefined;
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** initdb refuses to run as root: run the server binaries as the `postgres` user when we are root. */
-function pgTool(tool: string, args: string[]): void {
-  const path = join(BIN as string, tool);
-  const asRoot = process.getuid?.() === 0;
-  execFileSync(asRoot ? 'runuser' : path, asRoot ? ['-u', 'postgres', '--', path, ...args] : args, { stdio: 'pipe', timeout: 60_000 });
-}
-
-function pgToolAsync(tool: string, args: string[]): Promise<void> {
-  const path = join(BIN as string, tool);
-  const asRoot = process.getuid?.() === 0;
-  return new Promise((resolve, reject) => {
-    execFile(asRoot ? 'runuser' : path, asRoot ? ['-u', 'postgres', '--', path, ...args] : args, { timeout: 60_000 }, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-describeWithClusterService(gap, 'PostgreSQL event store: private server crashed and restarted', () => {
-  let dir: string;
-  let port: number;
-  let startArgs: string[];
+describeWithClusterService(privatePostgresGap, 'PostgreSQL event store: private server crashed and restarted', () => {
+  let server: PrivatePostgres;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tailor-pg-fault-'));
-    if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
-    port = await freePort();
-    pgTool('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
-    startArgs = ['-D', join(dir, 'data'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, '-l', join(dir, 'server.log'), '-w', 'start'];
-    pgTool('pg_ctl', startArgs);
+    server = await startPrivatePostgres();
   }, 120_000);
 
-  afterAll(() => {
-    if (dir === undefined) return;
-    try {
-      pgTool('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
-    } catch {
-      // already stopped
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => server?.destroy());
 
-  const crash = () => pgTool('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
-  const start = () => pgTool('pg_ctl', startArgs);
+  const crash = () => server.crash();
+  const start = () => server.start();
 
   /** Appends until acknowledged, as a client retries a failed request with the same messageIds. */
   async function appendUntilAcked(store: AsyncEventStore, messageId: string): Promise<void> {
@@ -93,7 +39,7 @@ describeWithClusterService(gap, 'PostgreSQL event store: private server crashed 
   }
 
   it('loses no acknowledged event across crashes between and during appends', async () => {
-    const connectionString = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const { connectionString } = server;
     const store = await createPostgresEventStore({ connectionString, onConnectionError: () => undefined });
     const acked = new Set<string>();
     const failed: string[] = [];
@@ -103,8 +49,8 @@ describeWithClusterService(gap, 'PostgreSQL event store: private server crashed 
         await store.append('shop', [trackEvent(`before-${i}`)], T0);
         acked.add(`before-${i}`);
       }
-      crash();
-      start();
+      await crash();
+      await start();
 
       // 2. Eight writers append continuously; the server is crashed (asynchronously, so they keep writing) once
       //    40 of their appends were acknowledged: some in flight fail, the rest of the 200 fail until restart.
@@ -120,12 +66,12 @@ describeWithClusterService(gap, 'PostgreSQL event store: private server crashed 
           } catch {
             failed.push(id);
           }
-          if (acked.size >= 90) crashed ??= pgToolAsync('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+          if (acked.size >= 90) crashed ??= crash();
         }
       };
       await Promise.all(Array.from({ length: 8 }, writer));
       await crashed;
-      start();
+      await start();
       // The crash really landed mid-stream: part of the burst was acknowledged, part failed.
       expect(acked.size).toBeGreaterThanOrEqual(90);
       expect(failed.length).toBeGreaterThan(0);

@@ -164,6 +164,57 @@ export function runProfileStoreContract(name: string, makeStore: () => Promise<P
       expect(await profiles.appliedSeq()).toBe(11);
     });
 
+    it('refuses a write whose expectAppliedSeq is not the applied seq, writing nothing of it (stale_projection)', async () => {
+      const { store } = await setup();
+      const { profiles } = store;
+      await store.append('shop', [trackEvent('a'), trackEvent('b')], T0);
+      await profiles.commit({ putProfiles: [sampleProfile('shop', 'p_1')], appliedSeq: 5, expectAppliedSeq: 0 }, { durable: false });
+      expect(await profiles.appliedSeq()).toBe(5);
+      // A projector that started from 3 (another one applied up to 5 since) must not apply its range again.
+      const stale = profiles.commit(
+        {
+          appliedSeq: 8,
+          expectAppliedSeq: 3,
+          putProfiles: [sampleProfile('shop', 'p_2')],
+          removeProfiles: [{ sourceId: 'shop', id: 'p_1' }],
+          putKeys: [{ sourceId: 'shop', key: 'userId:u2', profileId: 'p_2' }],
+          putJournal: [{ sourceId: 'shop', seq: 8, event: journalEvent('m8', 'u2') }],
+          putEventIndex: [{ sourceId: 'shop', key: 'userId:u2', seq: 8 }],
+          putTombstones: [{ sourceId: 'shop', key: 'userId:u9', at: T0 }],
+          removeLog: [1],
+        },
+        { durable: false },
+      );
+      await expect(stale).rejects.toMatchObject({ name: 'TailorError', code: 'stale_projection' });
+      expect(await profiles.appliedSeq()).toBe(5);
+      expect(await profiles.getProfile('shop', 'p_1')).toEqual(sampleProfile('shop', 'p_1'));
+      expect(await profiles.getProfile('shop', 'p_2')).toBeUndefined();
+      expect(await profiles.findProfile('shop', 'userId:u2')).toBeUndefined();
+      expect(await collect(profiles.journal())).toEqual([]);
+      expect(await profiles.eventSeqs('shop', 'userId:u2')).toEqual([]);
+      expect(await collect(profiles.tombstones())).toEqual([]);
+      expect((await store.read(0, 10)).map((e) => e.event.messageId)).toEqual(['a', 'b']);
+      // From the right seq it commits; a seq ahead of the store is as stale as one behind it.
+      await expect(profiles.commit({ appliedSeq: 9, expectAppliedSeq: 6 })).rejects.toMatchObject({ code: 'stale_projection' });
+      await profiles.commit({ appliedSeq: 9, expectAppliedSeq: 5, putProfiles: [sampleProfile('shop', 'p_2')] });
+      expect(await profiles.appliedSeq()).toBe(9);
+      expect((await profiles.getProfile('shop', 'p_2'))?.id).toBe('p_2');
+    });
+
+    it('lets only one of two commits from the same applied seq through', async () => {
+      const { profiles } = (await setup()).store;
+      await profiles.commit({ appliedSeq: 2 });
+      const results = await Promise.allSettled([
+        profiles.commit({ appliedSeq: 4, expectAppliedSeq: 2, putProfiles: [sampleProfile('shop', 'p_a')] }),
+        profiles.commit({ appliedSeq: 6, expectAppliedSeq: 2, putProfiles: [sampleProfile('shop', 'p_b')] }),
+      ]);
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      expect(refused?.reason).toMatchObject({ code: 'stale_projection' });
+      expect(await profiles.count()).toBe(1);
+      expect([4, 6]).toContain(await profiles.appliedSeq());
+    });
+
     it('replays the identity journal in (source, seq) order and forgets removed entries', async () => {
       const { profiles } = (await setup()).store;
       const entry = (sourceId: string, seq: number): JournalEntry => ({ sourceId, seq, event: journalEvent(`m${seq}`, `u${seq}`) });

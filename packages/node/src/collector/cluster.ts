@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '@tailor/core';
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { toAsyncProfileStore } from '../storage/async-store';
 import { sinkNames, startForwarder, startIngest } from './collector';
 import type { CollectorConfig } from './config';
 import { createLmdbStore } from './lmdb-store';
@@ -137,7 +138,7 @@ export async function runClusterWorker(config: CollectorConfig, options: Omit<Cl
       }, 2);
     },
     profiles: createProfileService(
-      store.profiles,
+      toAsyncProfileStore(store.profiles),
       createTargetResolver(config.identity),
       (sourceId, target) =>
         new Promise<DeleteProfileResult>((resolve) => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEventValidator, type EventValidator, type Logger } from '@tailor/core';
+import { toAsyncEventStore, toAsyncProfileStore, type AsyncProfileStore } from '../storage/async-store';
 import { createKeyRing } from './auth';
 import type { CollectorConfig, Source } from './config';
 import { createHandler, type Handler } from './handler';
@@ -100,8 +101,8 @@ export function startForwarder(config: CollectorConfig, options: StartCollectorO
   const { store, logger } = options;
   const now = options.now ?? Date.now;
   const projector = createProfileProjector({
-    events: store,
-    profiles: store.profiles,
+    events: toAsyncEventStore(store),
+    profiles: toAsyncProfileStore(store.profiles),
     decisionLog: store.decisionLog,
     logger,
     identity: config.identity,
@@ -187,6 +188,8 @@ export interface IngestOptions {
   readonly rateShare?: number;
   /** Profile reads and erasure for `/v1/profiles/:id`. */
   readonly profiles?: ProfileService;
+  /** Where decisions look people up; default the store's own profiles (cluster mode: the shared store). */
+  readonly profileReader?: Pick<AsyncProfileStore, 'findProfile'>;
 }
 
 /** The HTTP half of a collector: handler, validators, rate limits and the node:http server. */
@@ -206,13 +209,14 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
     decisionSources.size === 0
       ? undefined
       : createDecisionService({
-          profiles: store.profiles,
+          profiles: options.profileReader ?? toAsyncProfileStore(store.profiles),
           sources: decisionSources,
           features: profileFeatures,
           log: (sourceId, record) => store.decisionLog.append(sourceId, record),
           candidateSampleRate: config.decisionLog.candidateSampleRate,
           ...(drift === undefined ? {} : { onScored: (modelId, features, scores) => drift.observe(modelId, features, scores) }),
           now,
+          onProfileError: (error, sourceId) => logger.warn({ err: error, source: sourceId }, 'profile lookup failed; deciding without the profile'),
         });
   const validators = new Map<string, EventValidator>(
     sources.map((source) => [source.id, createEventValidator({ ...(source.trackingPlan ? { plan: source.trackingPlan } : {}), limits: config.limits })]),
@@ -301,7 +305,7 @@ export async function startCollector(config: CollectorConfig, options: StartColl
     sinkNames: forwarder.sinks.map((sink) => sink.name),
     onAppended: () => forwarder.outbox.notify(),
     sinkStatus: () => forwarder.outbox.status().map(({ sink, lag, healthy }) => ({ sink, lag, healthy })),
-    profiles: createProfileService(store.profiles, createTargetResolver(config.identity), (sourceId, target) => forwarder.projector.deleteProfile(sourceId, target)),
+    profiles: createProfileService(toAsyncProfileStore(store.profiles), createTargetResolver(config.identity), (sourceId, target) => forwarder.projector.deleteProfile(sourceId, target)),
   }).catch(async (error: unknown) => {
     await forwarder.close(0);
     await store.close();

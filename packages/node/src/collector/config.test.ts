@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTailorError } from '@tailor/core';
-import { parseCollectorConfig } from './config';
+import { parseCollectorConfig, parseProcessorConfig } from './config';
 import { parseDuration } from './duration';
 
 function explain(input: unknown): string {
@@ -54,5 +54,36 @@ describe('parseCollectorConfig', () => {
 
   it('checks CORS origins', () => {
     expect(explain({ sources: [{ id: 'web', writeKeys: ['wk_web_01234567'], allowedOrigins: ['shop.example'] }] })).toMatch(/origins look like "https:\/\/shop.example"/);
+  });
+
+  it('fills in a cluster section and explains a wrong one', () => {
+    const sources = [{ id: 'web', writeKeys: ['wk_web_01234567'] }];
+    const config = parseCollectorConfig({ sources, cluster: { nats: 'nats://127.0.0.1:4222', postgres: 'postgres://postgres@127.0.0.1:5432/tailor' } });
+    expect(config.cluster).toEqual({
+      nats: 'nats://127.0.0.1:4222',
+      postgres: 'postgres://postgres@127.0.0.1:5432/tailor',
+      schema: 'tailor',
+      stream: 'TAILOR_INGEST',
+      subjectPrefix: 'tailor.ingest',
+      partitions: 16,
+      replicas: 1,
+      duplicateWindow: 600_000,
+      maxAge: 7 * 86_400_000,
+    });
+    const message = explain({ sources, cluster: { nats: '127.0.0.1:4222', postgres: 'mysql://x', redis: 'localhost', partitions: 0, schema: 'Bad-Schema', maxAge: 'long' } });
+    expect(message).toMatch(/cluster\.nats: NATS URLs look like "nats:\/\/127\.0\.0\.1:4222"/);
+    expect(message).toMatch(/cluster\.postgres: the PostgreSQL URL looks like/);
+    expect(message).toMatch(/cluster\.redis: the Redis URL looks like/);
+    expect(message).toMatch(/cluster\.partitions: /);
+    expect(message).toMatch(/cluster\.schema: schema must be a lowercase SQL identifier/);
+    expect(message).toMatch(/cluster\.maxAge: cluster\.maxAge must be a duration/);
+  });
+
+  it('reads a processor’s settings from a collector config, ignoring what only collectors use', () => {
+    const config = parseProcessorConfig({ sources: [{ id: 'web', writeKeys: ['wk_web_01234567'] }], port: 8787, dedupWindow: '2h', cluster: { nats: 'nats://n:4222', postgres: 'postgres://p/db' } });
+    expect(config.dedupWindow).toBe(7_200_000);
+    expect(config.cluster.partitions).toBe(16);
+    expect(config.identity.hashIdentifiers).toBe(true);
+    expect(() => parseProcessorConfig({ cluster: { nats: 'nats://n:4222' } }, 'cluster.json')).toThrow(/cluster\.json is not a valid processor config:\n {2}- cluster\.postgres: /);
   });
 });

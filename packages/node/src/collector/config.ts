@@ -36,6 +36,28 @@ export const sourceConfigSchema = z.strictObject({
   decisions: z.string().optional(),
 }).refine((source) => source.writeKeys.length + source.secretKeys.length > 0, { message: 'a source needs at least one write key or secret key', path: ['writeKeys'] });
 
+/** Where a cluster's collectors and processors meet: JetStream for the log, PostgreSQL (and Redis) for state. */
+export const clusterConfigSchema = z.strictObject({
+  nats: z.union([z.string().regex(/^(nats|tls):\/\//, 'NATS URLs look like "nats://127.0.0.1:4222"'), z.array(z.string().regex(/^(nats|tls):\/\//, 'NATS URLs look like "nats://127.0.0.1:4222"')).min(1)]),
+  postgres: z.string().regex(/^postgres(ql)?:\/\//, 'the PostgreSQL URL looks like "postgres://user@127.0.0.1:5432/tailor"'),
+  /** Schema of the shared tables; give each cluster its own. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'schema must be a lowercase SQL identifier').default('tailor'),
+  /** Redis for hot profile reads, e.g. "redis://127.0.0.1:6379". Without it decisions read PostgreSQL. */
+  redis: z.string().regex(/^rediss?:\/\//, 'the Redis URL looks like "redis://127.0.0.1:6379"').optional(),
+  stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'stream names are letters, digits, "_" and "-"').default('TAILOR_INGEST'),
+  subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subjectPrefix is dot-separated tokens, e.g. "tailor.ingest"').default('tailor.ingest'),
+  /** Identity partitions of the stream: the most processors that can share ingestion. Fixed once the stream exists. */
+  partitions: z.number().int().min(1).max(1024).default(16),
+  /** Stream replicas (3 on a three-node JetStream cluster: an ack then means a majority has the event). */
+  replicas: z.number().int().min(1).max(5).default(1),
+  /** JetStream's dedup window for client retries; PostgreSQL's dedup (dedupWindow) backs it for longer ones. */
+  duplicateWindow: duration('cluster.duplicateWindow').default(600_000),
+  /** How long the stream keeps events: how long processors may be down without losing any. */
+  maxAge: duration('cluster.maxAge').default(7 * 86_400_000),
+});
+
+export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+
 export const collectorConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(8787),
@@ -68,6 +90,11 @@ export const collectorConfigSchema = z.strictObject({
       webhook: z.strictObject({ url: z.url(), headers: z.record(z.string(), z.string()).default({}), batchSize: z.number().int().positive().default(100) }).optional(),
     })
     .default({}),
+  /**
+   * Cluster mode (`tailor collector --mode cluster`, `tailor processor`): collectors publish to a JetStream
+   * stream partitioned by identity and answer once JetStream has acked; processors apply it to PostgreSQL.
+   */
+  cluster: clusterConfigSchema.optional(),
   /** How events are resolved to people (see @tailor/core's identity graph for the rules and guards). */
   identity: z
     .strictObject({
@@ -101,6 +128,22 @@ export const collectorConfigSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
 });
 
+/** What a processor reads from a collector config: the cluster, identity rules, dedup window and log level. */
+export const processorConfigSchema = collectorConfigSchema.pick({ identity: true, dedupWindow: true, log: true }).extend({ cluster: clusterConfigSchema });
+
+export type ProcessorConfig = z.output<typeof processorConfigSchema>;
+
+/**
+ * Validates a processor's settings; keys a processor has no use for (sources, sinks, port…) are ignored, so a
+ * cluster's collectors and processors can share one config file.
+ */
+export function parseProcessorConfig(input: Record<string, unknown>, origin = 'config'): ProcessorConfig {
+  const relevant = Object.fromEntries(Object.entries(input).filter(([key]) => key in processorConfigSchema.shape));
+  const result = processorConfigSchema.safeParse(relevant);
+  if (result.success) return result.data;
+  throw configError(origin, issueLines(result.error.issues), 'processor');
+}
+
 export type CollectorConfigInput = z.input<typeof collectorConfigSchema>;
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;
 export type SourceConfig = z.output<typeof sourceConfigSchema>;
@@ -130,13 +173,16 @@ export function parseCollectorConfig(input: unknown, origin = 'config'): Collect
     }
     return result.data;
   }
-  const lines = result.error.issues.map((issue) => {
+  throw configError(origin, issueLines(result.error.issues));
+}
+
+function issueLines(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
     const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
     return `${path || '(root)'}: ${issue.message}`;
   });
-  throw configError(origin, lines);
 }
 
-function configError(origin: string, lines: string[]): TailorError {
-  return new TailorError('invalid_config', `${origin} is not a valid collector config:\n  - ${lines.join('\n  - ')}`);
+function configError(origin: string, lines: string[], kind: 'collector' | 'processor' = 'collector'): TailorError {
+  return new TailorError('invalid_config', `${origin} is not a valid ${kind} config:\n  - ${lines.join('\n  - ')}`);
 }

@@ -27,7 +27,7 @@ import {
   type SyncScorer,
 } from '@tailor/core';
 import * as z from 'zod';
-import type { ProfileStore } from './profile-store';
+import type { AsyncProfileStore } from '../storage/async-store';
 import type { Profile } from './types';
 
 /** A source's decisioning as the collector runs it: parsed config, compiled rules, loaded models. */
@@ -146,7 +146,8 @@ export interface DecideResult {
 }
 
 export interface DecisionServiceOptions {
-  readonly profiles: ProfileStore;
+  /** Where the person is looked up (embedded: `toAsyncProfileStore(store.profiles)`; cluster: the shared store). */
+  readonly profiles: Pick<AsyncProfileStore, 'findProfile'>;
   readonly sources: ReadonlyMap<string, SourceDecisions>;
   /** Feature values of a profile at `now` (the feature spec's read-out). */
   readonly features: (profile: Profile, now: number) => FeatureValues;
@@ -163,10 +164,13 @@ export interface DecisionServiceOptions {
   /** Called per model a decision used, with the person's features and the propensities it gave (drift monitoring). */
   readonly onScored?: (modelId: string, features: FeatureValues, scores: readonly number[]) => void;
   readonly now?: () => number;
+  /** Called when the profile store fails a lookup; the decision is then made without the person's profile. */
+  readonly onProfileError?: (error: unknown, sourceId: string) => void;
 }
 
 export interface DecisionService {
-  decide(sourceId: string, body: unknown): DecideResult;
+  /** A bad request is a 4xx result; a profile store that fails a lookup means a decision without the profile, not an error. */
+  decide(sourceId: string, body: unknown): Promise<DecideResult>;
   /** The decision config for clients, or undefined when the source has none. */
   published(sourceId: string): SourceDecisions['published'] | undefined;
   model(sourceId: string, modelId: string): { readonly bytes: Uint8Array; readonly etag: string } | undefined;
@@ -183,7 +187,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
   const matches = createConditionMatcher();
 
   return {
-    decide(sourceId, body) {
+    async decide(sourceId, body) {
       const source = options.sources.get(sourceId);
       if (source === undefined) return { status: 404, body: { success: false, error: 'no_decisions', message: `source "${sourceId}" has no decision config; set "decisions" on the source in the collector config` } };
       const parsed = decideRequestSchema.safeParse(body);
@@ -196,7 +200,15 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const request = parsed.data;
       const at = now();
       const personalization = request.consent?.personalization ?? true;
-      const profile = personalization ? findPerson(options.profiles, sourceId, request) : undefined;
+      let profile: Profile | undefined;
+      if (personalization) {
+        try {
+          profile = await findPerson(options.profiles, sourceId, request);
+        } catch (error) {
+          // Offers without personalization beat no offers: the page still renders something sensible.
+          options.onProfileError?.(error, sourceId);
+        }
+      }
       const units = {
         ...(profile === undefined ? {} : { profileId: profile.id }),
         ...(request.userId === undefined ? {} : { userId: request.userId }),
@@ -251,9 +263,10 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
   };
 }
 
-function findPerson(profiles: ProfileStore, sourceId: string, request: DecideRequestBody): Profile | undefined {
+async function findPerson(profiles: DecisionServiceOptions['profiles'], sourceId: string, request: DecideRequestBody): Promise<Profile | undefined> {
   if (request.userId !== undefined) {
-    const byUser = profiles.findProfile(sourceId, `userId:${request.userId.trim()}`);
+    // One lookup when the userId is known (the usual case for a signed-in person), the anonymousId only after a miss.
+    const byUser = await profiles.findProfile(sourceId, `userId:${request.userId.trim()}`);
     if (byUser !== undefined) return byUser;
   }
   return request.anonymousId === undefined ? undefined : profiles.findProfile(sourceId, `anonymousId:${request.anonymousId.trim()}`);

@@ -10,6 +10,7 @@ import { parseCollectorConfig, type CollectorConfigInput, type Source } from './
 import { createHandler } from './handler';
 import { toFetchHandler } from './http-adapter';
 import { createCollectorMetrics } from './metrics';
+import type { ProfileService } from './profile-routes';
 import { createRateLimiter } from './rate-limit';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -22,7 +23,7 @@ function sign(secret: string, body: string, t: number): string {
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex')}`;
 }
 
-function setup(overrides: Partial<CollectorConfigInput> = {}, extra: { overloaded?: () => number | undefined; plan?: ReturnType<typeof defineTrackingPlan> } = {}) {
+function setup(overrides: Partial<CollectorConfigInput> = {}, extra: { overloaded?: () => number | undefined; plan?: ReturnType<typeof defineTrackingPlan>; profiles?: ProfileService } = {}) {
   const config = parseCollectorConfig({
     sources: [
       { id: 'web', writeKeys: [WEB_KEY], allowedOrigins: ['https://shop.example', 'https://*.shop.example'] },
@@ -47,6 +48,7 @@ function setup(overrides: Partial<CollectorConfigInput> = {}, extra: { overloade
     overloaded: extra.overloaded ?? (() => undefined),
     appended: () => {},
     ready: () => true,
+    ...(extra.profiles === undefined ? {} : { profiles: extra.profiles }),
   });
   const fetch = toFetchHandler(handler, '203.0.113.77');
   const stored = (sourceId?: string) => [...store.scan(sourceId === undefined ? {} : { sourceId })];
@@ -309,5 +311,28 @@ describe('collector handler: CORS and operations', () => {
     const { fetch } = setup();
     expect((await fetch(new Request('http://collector.test/v2/nope'))).status).toBe(404);
     expect((await fetch(new Request('http://collector.test/v1/batch'))).status).toBe(405);
+  });
+});
+
+describe('collector handler: profiles', () => {
+  const SECRET = 'sk_pos_0123456789abcdefghijklmn';
+  const get = (path: string) => new Request(`http://collector.test${path}`, { headers: { authorization: basic(SECRET) } });
+  const erase = async () => ({ status: 'not-found' }) as const;
+
+  it('answers GET /v1/profiles/:id from an asynchronous profile read', async () => {
+    const profile = { id: 'p_0123456789abcdef0123', sourceId: 'pos' };
+    const { fetch } = setup({}, { profiles: { get: async (sourceId, target) => (sourceId === 'pos' && target === 'userId:u1' ? { status: 'found', profile: profile as never } : { status: 'not-found' }), delete: erase } });
+    const found = await fetch(get('/v1/profiles/userId%3Au1'));
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual(profile);
+    expect((await fetch(get('/v1/profiles/userId%3Au2'))).status).toBe(404);
+  });
+
+  it('answers 503 with retry-after when the profile store fails a read', async () => {
+    const { fetch } = setup({}, { profiles: { get: () => Promise.reject(new Error('connection refused')), delete: erase } });
+    const response = await fetch(get('/v1/profiles/userId%3Au1'));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(await response.json()).toMatchObject({ error: 'profiles_unavailable' });
   });
 });

@@ -279,7 +279,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (path.startsWith('/v1/profiles/')) return ['profiles', await profileRoute(request)];
     if (path === '/v1/decide' || path === '/v1/decision-config' || path.startsWith('/v1/models/')) {
       const name = path === '/v1/decide' ? 'decide' : path === '/v1/decision-config' ? 'decision-config' : 'models';
-      return [name, method === 'OPTIONS' ? preflight(request) : decisionRoute(request, name)];
+      return [name, method === 'OPTIONS' ? preflight(request) : await decisionRoute(request, name)];
     }
     const settingsMatch = /^\/v1\/projects\/([^/]+)\/settings$/.exec(path);
     if (settingsMatch && (method === 'GET' || method === 'OPTIONS')) {
@@ -312,7 +312,14 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (target.length === 0 || target.includes('/')) return problem(400, 'bad_identifier', 'use /v1/profiles/<profile id> or /v1/profiles/<type>:<value> (URL-encoded)');
     const sourceId = credentials.source.id;
     if (request.method === 'GET') {
-      const found = deps.profiles.get(sourceId, target);
+      let found: Awaited<ReturnType<ProfileService['get']>>;
+      try {
+        found = await deps.profiles.get(sourceId, target);
+      } catch (error) {
+        // A networked profile store (cluster mode) can be briefly unreachable: a retryable answer, not a 500.
+        logger.warn({ err: error, source: sourceId }, 'profile read failed');
+        return problem(503, 'profiles_unavailable', 'the profile store did not answer; retry', { 'retry-after': '1' });
+      }
       if (found.status === 'bad-identifier') return problem(400, 'bad_identifier', found.message);
       if (found.status === 'not-found') return problem(404, 'profile_not_found', `source "${sourceId}" has no profile for ${target}`);
       return json(200, found.profile, { 'cache-control': 'no-store' });
@@ -329,7 +336,7 @@ export function createHandler(deps: HandlerDeps): Handler {
    * Decisions for browsers and backends. Any key of the source works (a write key is public, and so is what it
    * can ask: offers for a person, never their profile); the answer is scoped to the key's source.
    */
-  function decisionRoute(request: CollectorRequest, name: 'decide' | 'decision-config' | 'models'): CollectorResponse {
+  async function decisionRoute(request: CollectorRequest, name: 'decide' | 'decision-config' | 'models'): Promise<CollectorResponse> {
     const origin = request.header('origin');
     const expected = name === 'decide' ? 'POST' : 'GET';
     if (request.method !== expected) return problem(405, 'method_not_allowed', `${request.path} takes ${expected}`, { allow: `${expected}, OPTIONS` });
@@ -367,7 +374,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     }
     const decoded = decodeBody(request.body, request.header('content-type'), request.header('content-encoding'), config.limits.maxEventBytes);
     if (!decoded.ok) return problem(decoded.status, decoded.status === 413 ? 'too_large' : 'bad_body', decoded.message, cors);
-    const result = decisions.decide(sourceId, decoded.value);
+    const result = await decisions.decide(sourceId, decoded.value);
     return json(result.status, result.body, { ...cors, 'cache-control': 'no-store' });
   }
 

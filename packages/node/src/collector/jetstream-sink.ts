@@ -16,6 +16,8 @@ export interface JetStreamSinkOptions {
   readonly replicas?: number;
   /** JetStream's dedup window when the sink creates the stream. Default 24 h. */
   readonly duplicateWindowMs?: number;
+  /** How long the stream keeps a message when the sink creates it. Default: forever (0). */
+  readonly maxAgeMs?: number;
   /** Publishes awaiting their PubAck at once. Default 256. */
   readonly maxInFlight?: number;
   /** Default 5 s. */
@@ -57,6 +59,18 @@ export function eventMsgId(event: StoredEvent): string {
   return `${event.sourceId}:${event.event.messageId}`;
 }
 
+/** JetStream's answer to one publish: where the stream stored it, or that it was a duplicate within the window. */
+export interface PublishAck {
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+/** A JetStream sink that also tells, event by event, what JetStream made of each publish. */
+export interface JetStreamPublisher extends Sink {
+  /** Publishes and resolves once every event has its PubAck, in input order; rejects on the first failure. */
+  publish(events: readonly StoredEvent[]): Promise<PublishAck[]>;
+}
+
 interface Session {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
@@ -76,7 +90,7 @@ interface Session {
  * const sink = createJetStreamSink({ servers: 'nats://127.0.0.1:4222', stream: 'TAILOR_EVENTS' });
  * const outbox = createOutbox({ store, sinks: [sink] });
  */
-export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
+export function createJetStreamSink(options: JetStreamSinkOptions): JetStreamPublisher {
   const { stream } = options;
   const name = options.name ?? `jetstream:${stream}`;
   const subjectOf = options.subject ?? defaultEventSubject;
@@ -145,37 +159,8 @@ export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
     return session;
   };
 
-  const ensureStream = async (current: Session) => {
-    const jsm = await jetstreamManager(current.nc);
-    const duplicateWindowNs = (options.duplicateWindowMs ?? DAY_MS) * 1_000_000;
-    try {
-      const info = await jsm.streams.info(stream);
-      if (info.config.duplicate_window < duplicateWindowNs) {
-        // Redelivery older than the stream's window would be stored twice; say so instead of failing.
-        logger.warn(
-          { sink: name, stream, duplicateWindowMs: info.config.duplicate_window / 1_000_000, wantedMs: duplicateWindowNs / 1_000_000 },
-          'JetStream stream has a shorter dedup window than the sink asks for; redelivered events may be stored twice',
-        );
-      }
-      return;
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
-    }
-    try {
-      await jsm.streams.add({
-        name: stream,
-        subjects,
-        num_replicas: options.replicas ?? 1,
-        duplicate_window: duplicateWindowNs,
-      });
-      logger.info({ sink: name, stream, subjects }, 'created JetStream stream');
-    } catch (error) {
-      // Another collector may have created it between our info and add; that is success.
-      await jsm.streams.info(stream).catch(() => {
-        throw error;
-      });
-    }
-  };
+  const ensureStream = (current: Session) =>
+    ensureJetStreamStream(current.nc, { stream, subjects, replicas: options.replicas ?? 1, duplicateWindowMs: options.duplicateWindowMs ?? DAY_MS, maxAgeMs: options.maxAgeMs ?? 0 }, logger, name);
 
   const streamReady = (current: Session) => {
     current.streamReady ??= ensureStream(current).catch((cause: unknown) => {
@@ -185,7 +170,7 @@ export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
     return current.streamReady;
   };
 
-  const publish = async (js: JetStreamClient, event: StoredEvent) => {
+  const publish = async (js: JetStreamClient, event: StoredEvent): Promise<PublishAck> => {
     const subject = subjectOf(event);
     let ack;
     try {
@@ -196,20 +181,25 @@ export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
     if (ack.stream !== stream) {
       throw failure(`subject "${subject}" is captured by stream "${ack.stream}", not "${stream}"; fix the "subject" option`);
     }
+    return { seq: ack.seq, duplicate: ack.duplicate };
   };
 
   /** Publishes with up to `maxInFlight` PubAcks outstanding; settles only when none is left in flight. */
   const publishAll = (js: JetStreamClient, events: readonly StoredEvent[]) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<PublishAck[]>((resolve, reject) => {
+      const acks: PublishAck[] = new Array(events.length);
       let next = 0;
       let inFlight = 0;
       let firstError: unknown;
       const pump = () => {
         while (firstError === undefined && inFlight < maxInFlight && next < events.length) {
-          const event = events[next++]!;
+          const index = next++;
           inFlight += 1;
-          publish(js, event).then(
-            () => settled(),
+          publish(js, events[index]!).then(
+            (ack) => {
+              acks[index] = ack;
+              settled();
+            },
             (error: unknown) => {
               firstError ??= error;
               settled();
@@ -224,28 +214,33 @@ export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
           return;
         }
         if (firstError !== undefined) reject(firstError);
-        else if (next >= events.length) resolve();
+        else if (next >= events.length) resolve(acks);
         else pump();
       };
       pump();
     });
 
+  const publishEvents = async (events: readonly StoredEvent[]): Promise<PublishAck[]> => {
+    if (closed) throw failure('send() called after close()');
+    if (events.length === 0) return [];
+    const current = await getSession();
+    // Publishes made while disconnected would only sit in the client's buffer until they time out.
+    if (!current.connected) throw failure(`not connected to NATS at ${servers} (reconnecting)`);
+    await streamReady(current);
+    try {
+      return await publishAll(current.js, events);
+    } catch (error) {
+      // "No responders" means nothing stores the subject (stream deleted, fresh server): check again next time.
+      current.streamReady = undefined;
+      throw error;
+    }
+  };
+
   return {
     name,
+    publish: publishEvents,
     async send(events) {
-      if (closed) throw failure('send() called after close()');
-      if (events.length === 0) return;
-      const current = await getSession();
-      // Publishes made while disconnected would only sit in the client's buffer until they time out.
-      if (!current.connected) throw failure(`not connected to NATS at ${servers} (reconnecting)`);
-      await streamReady(current);
-      try {
-        await publishAll(current.js, events);
-      } catch (error) {
-        // "No responders" means nothing stores the subject (stream deleted, fresh server): check again next time.
-        current.streamReady = undefined;
-        throw error;
-      }
+      await publishEvents(events);
     },
 
     async close() {
@@ -263,6 +258,53 @@ export function createJetStreamSink(options: JetStreamSinkOptions): Sink {
       }
     },
   };
+}
+
+/** What a stream should look like when Tailor creates it. */
+export interface StreamSpec {
+  readonly stream: string;
+  readonly subjects: readonly string[];
+  readonly replicas: number;
+  readonly duplicateWindowMs: number;
+  /** 0 keeps messages until the stream's other limits remove them. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * Makes sure a stream exists: creates it from `spec` if not, uses an existing one as it is (warning when its
+ * dedup window is shorter than asked). Safe when several processes race to create it.
+ */
+export async function ensureJetStreamStream(nc: NatsConnection, spec: StreamSpec, logger: Pick<Logger, 'info' | 'warn'>, owner: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const duplicateWindowNs = spec.duplicateWindowMs * 1_000_000;
+  try {
+    const info = await jsm.streams.info(spec.stream);
+    if (info.config.duplicate_window < duplicateWindowNs) {
+      // Redelivery older than the stream's window would be stored twice; say so instead of failing.
+      logger.warn(
+        { owner, stream: spec.stream, duplicateWindowMs: info.config.duplicate_window / 1_000_000, wantedMs: spec.duplicateWindowMs },
+        'JetStream stream has a shorter dedup window than asked for; redelivered events may be stored twice',
+      );
+    }
+    return;
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+  }
+  try {
+    await jsm.streams.add({
+      name: spec.stream,
+      subjects: [...spec.subjects],
+      num_replicas: spec.replicas,
+      duplicate_window: duplicateWindowNs,
+      ...(spec.maxAgeMs > 0 ? { max_age: spec.maxAgeMs * 1_000_000 } : {}),
+    });
+    logger.info({ owner, stream: spec.stream, subjects: spec.subjects }, 'created JetStream stream');
+  } catch (error) {
+    // Another process may have created it between our info and add; that is success.
+    await jsm.streams.info(spec.stream).catch(() => {
+      throw error;
+    });
+  }
 }
 
 function messageOf(error: unknown): string {

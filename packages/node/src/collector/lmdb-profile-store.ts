@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Key, RootDatabase } from 'lmdb';
-import type { JournalEntry, ProfileStore, ProjectionWrite } from './profile-store';
+import { staleProjection, type JournalEntry, type ProfileStore, type ProjectionWrite } from './profile-store';
 import type { Profile } from './types';
 
 /**
@@ -102,6 +102,11 @@ export function createLmdbProfileStore(root: RootDatabase, dbs: ProfileDatabases
     async commit(write: ProjectionWrite, options = {}) {
       const durable = options.durable !== false || (write.removeLog?.length ?? 0) > 0 || (write.putTombstones?.length ?? 0) > 0;
       const committed = root.transaction(() => {
+          // Checked before anything is written: a throw here rejects the commit with nothing of it applied.
+          if (write.expectAppliedSeq !== undefined) {
+            const current = Number(meta.get(APPLIED) ?? 0);
+            if (current !== write.expectAppliedSeq) throw staleProjection(write.expectAppliedSeq, current);
+          }
           for (const { sourceId, id } of write.removeProfiles ?? []) void profiles.remove([keyPart(sourceId), keyPart(id)]);
           for (const profile of write.putProfiles ?? []) void profiles.put([keyPart(profile.sourceId), keyPart(profile.id)], profile);
           for (const { sourceId, key } of write.removeKeys ?? []) void keys.remove([keyPart(sourceId), 'k', keyPart(key)]);

@@ -7,7 +7,7 @@ import { isTailorError, type SegmentEvent } from '@tailor/core';
 import fc from 'fast-check';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runEventStoreContract, trackEvent } from '../../../test-utils/src/event-store-contract';
+import { trackEvent } from '../../../test-utils/src/event-store-contract';
 import { createLmdbStore, type LmdbStore } from './lmdb-store';
 import type { EventStore, Profile } from './types';
 
@@ -23,15 +23,7 @@ function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tailor-lmdb-'));
 }
 
-runEventStoreContract('lmdb', async (options) => {
-  const dataDir = makeTempDir();
-  const make = () => createLmdbStore({ dataDir, ...options });
-  return {
-    store: make(),
-    reopen: async () => make(),
-    cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
-  };
-});
+// The event-store contract runs against this store (through toAsyncEventStore) in test/storage-event-store.test.ts.
 
 describe('createLmdbStore', () => {
   const dirs: string[] = [];

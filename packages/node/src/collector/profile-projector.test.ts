@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IdentityChange } from '@tailor/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { toAsyncEventStore, toAsyncProfileStore } from '../storage/async-store';
 import { createLmdbStore, type LmdbStore } from './lmdb-store';
 import { createProfileProjector, createTargetResolver, type ProfileProjector } from './profile-projector';
 import type { IngestedEvent } from './types';
@@ -30,7 +31,7 @@ function open(dataDir = mkdtempSync(join(tmpdir(), 'tailor-profiles-'))) {
   const store = createLmdbStore({ dataDir });
   stores.push(store);
   const changes: IdentityChange[] = [];
-  const projector = createProfileProjector({ events: store, profiles: store.profiles, logger: SILENT, now: () => T0 + 1_000_000, onChange: (_source, change) => changes.push(change) });
+  const projector = createProfileProjector({ events: toAsyncEventStore(store), profiles: toAsyncProfileStore(store.profiles), logger: SILENT, now: () => T0 + 1_000_000, onChange: (_source, change) => changes.push(change) });
   const resolve = createTargetResolver();
   /** Appends and projects, as the outbox would. */
   async function feed(sourceId: string, events: IngestedEvent[], receivedAt = T0): Promise<void> {
@@ -122,6 +123,21 @@ describe('profile projector', () => {
     await store.append('shop', [track('m1', { anonymousId: 'a1' }), ingest({ type: 'identify', messageId: 'm2', userId: 'u1', anonymousId: 'a1' }), track('m3', { userId: 'u1' })], T0);
     await projector.send(store.read(2, 10)); // only seq 3 arrives: 1 and 2 are read back first
     expect(find('shop', 'anonymousId:a1')).toMatchObject({ userId: 'u1', counts: { track: 2, identify: 1 } });
+  });
+
+  it('never applies a range twice when a second projector applied it first (stale_projection), and catches up from the store', async () => {
+    const { store, projector, find } = open();
+    const rival = createProfileProjector({ events: toAsyncEventStore(store), profiles: toAsyncProfileStore(store.profiles), logger: SILENT, now: () => T0 + 1_000_000 });
+    await Promise.all([projector.start(), rival.start()]);
+    await store.append('shop', [track('m1', { anonymousId: 'a1' }), ingest({ type: 'identify', messageId: 'm2', userId: 'u1', anonymousId: 'a1' })], T0);
+    await rival.send(store.read(0, 10));
+    // This projector still believes nothing is applied: its commit is refused and it rebuilds from the store.
+    await expect(projector.send(store.read(0, 10))).rejects.toMatchObject({ code: 'stale_projection' });
+    await projector.send(store.read(0, 10)); // the outbox's retry: already applied, skipped
+    await store.append('shop', [track('m3', { userId: 'u1' })], T0);
+    await projector.send(store.read(2, 10));
+    expect(find('shop', 'anonymousId:a1')).toMatchObject({ userId: 'u1', counts: { track: 2, identify: 1 } });
+    expect(store.profiles.appliedSeq()).toBe(3);
   });
 
   it('keeps a shared tablet from merging two signed-in people', async () => {

@@ -1,4 +1,4 @@
-import type { IdentityEvent } from '@tailor/core';
+import { TailorError, isTailorError, type IdentityEvent } from '@tailor/core';
 import type { DecisionLogStore } from './lmdb-decision-log';
 import type { EventStore, Profile } from './types';
 
@@ -13,6 +13,12 @@ export interface JournalEntry {
 export interface ProjectionWrite {
   /** The last log seq this write accounts for; events at or below it are never applied again. */
   readonly appliedSeq?: number;
+  /**
+   * The applied seq the writer started from. When given, the commit fails with a `stale_projection`
+   * {@link TailorError} and writes nothing unless the store's applied seq is exactly this: a projector that lost
+   * its lease (cluster mode) must never apply a range another one has applied since.
+   */
+  readonly expectAppliedSeq?: number;
   readonly putProfiles?: readonly Profile[];
   readonly removeProfiles?: ReadonlyArray<{ readonly sourceId: string; readonly id: string }>;
   /** Identifier key → profile id. */
@@ -63,4 +69,19 @@ export interface ProfileStore {
 export interface CollectorStore extends EventStore {
   readonly profiles: ProfileStore;
   readonly decisionLog: DecisionLogStore;
+}
+
+/**
+ * The error a commit fails with when its `expectAppliedSeq` is not the store's applied seq.
+ *
+ * @example
+ * if (write.expectAppliedSeq !== undefined && write.expectAppliedSeq !== current) throw staleProjection(write.expectAppliedSeq, current);
+ */
+export function staleProjection(expected: number, actual: number): TailorError {
+  return new TailorError('stale_projection', `stale projection: the write starts from applied seq ${expected}, the store has applied up to ${actual}; rebuild from the store and retry`);
+}
+
+/** True for the error of {@link staleProjection}. */
+export function isStaleProjection(error: unknown): boolean {
+  return isTailorError(error) && error.code === 'stale_projection';
 }

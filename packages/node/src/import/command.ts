@@ -1,17 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { createLmdbStore } from '../collector/lmdb-store';
 import { createProgress } from '../progress';
 import { sha256Hex } from './checkpoint';
 import { importFile } from './import-file';
 import { compileMapping } from './mapping';
+import { commandUsage, parseFlags, PROCESS_IO, type CommandIo } from '../cli-args';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WriteStream;
-}
+export type { CommandIo } from '../cli-args';
 
 /** Rejected rows printed one by one before only counting them. */
 const SHOWN_REJECTIONS = 20;
@@ -28,32 +25,21 @@ function formatOf(path: string): 'csv' | 'ndjson' | undefined {
  * while it works). Returns the exit code: 0 (rejected rows included: see the report), 1 when the import
  * cannot run (say why), 2 for a usage error.
  */
-export async function runImportCommand(args: readonly string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const usage = (message: string) => {
-    io.stderr.write(`tailor import: ${message}\n(see "tailor help")\n`);
-    return 2;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        input: { type: 'string' },
-        mapping: { type: 'string' },
-        'data-dir': { type: 'string' },
-        source: { type: 'string' },
-        resume: { type: 'boolean' },
-        format: { type: 'string' },
-        delimiter: { type: 'string' },
-        rejects: { type: 'string' },
-        'batch-size': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+export async function runImportCommand(args: readonly string[], io: CommandIo = PROCESS_IO): Promise<number> {
+  const usage = commandUsage('import', io);
+  const parsed = parseFlags(args, {
+      input: { type: 'string' },
+      mapping: { type: 'string' },
+      'data-dir': { type: 'string' },
+      source: { type: 'string' },
+      resume: { type: 'boolean' },
+      format: { type: 'string' },
+      delimiter: { type: 'string' },
+      rejects: { type: 'string' },
+      'batch-size': { type: 'string' },
+  });
+  if ('error' in parsed) return usage(parsed.error);
+  const { values } = parsed;
   const input = values.input;
   if (!input) return usage('--input FILE is required (CSV with a header row, or NDJSON)');
   if (!existsSync(input) || !statSync(input).isFile()) return usage(`--input ${input} is not a file`);

@@ -10,11 +10,9 @@ import { cohortCalibration } from './calibration';
 import { formatDriftReport, getDriftExitCode, modelDrift } from './drift';
 import { formatExperimentReport, reportExperiments, type ExperimentMetric } from './experiments';
 import { formatOpeReport, reportOpe, toOutcomeRecord, weightsPolicySchema, type CandidatePolicy } from './ope';
+import { commandUsage, PROCESS_IO, type CommandIo } from '../cli-args';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WriteStream;
-}
+export type { CommandIo } from '../cli-args';
 
 /** A usage error: exit code 2 with the message. */
 class UsageError extends Error {}
@@ -220,7 +218,7 @@ async function driftCommand(args: readonly string[], io: CommandIo, now: number)
  * stderr. Exit codes: 0; 1 when there is nothing to report on; 2 for a usage error; 3 when the report
  * raises an alarm (a sample ratio mismatch, a drift alert), so a scheduled job can page on it.
  */
-export async function runReportCommand(args: readonly string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }, now = Date.now()): Promise<number> {
+export async function runReportCommand(args: readonly string[], io: CommandIo = PROCESS_IO, now = Date.now()): Promise<number> {
   const [kind, ...rest] = args;
   try {
     switch (kind) {
@@ -236,8 +234,7 @@ export async function runReportCommand(args: readonly string[], io: CommandIo = 
   } catch (error) {
     // parseArgs reports unknown flags with a TypeError carrying a code.
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`tailor report: ${(error as Error).message}\n(see "tailor help")\n`);
-      return 2;
+      return commandUsage('report', io)((error as Error).message);
     }
     throw error;
   }

@@ -1,12 +1,12 @@
 import { createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { createProgress } from '../progress';
 import { formatOfPath, type InputFormat } from './input';
 import { parseDeterministic, parseFieldMap } from './mapping';
 import { formatMerge, formatSummary } from './report';
 import { resolveFile } from './resolve';
+import { commandUsage, parseFlags, PROCESS_IO, type CommandIo } from '../cli-args';
 
 /** Rejected rows printed one by one before only counting them. */
 const SHOWN_REJECTIONS = 20;
@@ -16,10 +16,7 @@ const explainSchema = z.coerce.number().int().min(0).max(100_000);
 const countryCodeSchema = z.string().regex(/^\+?[1-9]\d{0,2}$/);
 const formatSchema = z.enum(['csv', 'ndjson']);
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WriteStream;
-}
+export type { CommandIo } from '../cli-args';
 
 function csvField(value: string): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -61,32 +58,21 @@ async function writeAssignments(out: string, recordIds: readonly string[], profi
  * rows and the summary go to stderr; `--explain` output to stdout. Returns the exit code: 0, or 2 for a
  * usage error (with a message that says what to do).
  */
-export async function runResolveCommand(args: readonly string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const usage = (message: string) => {
-    io.stderr.write(`tailor resolve: ${message}\n(see "tailor help")\n`);
-    return 2;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        input: { type: 'string' },
-        map: { type: 'string', multiple: true },
-        'id-column': { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        threshold: { type: 'string' },
-        explain: { type: 'string' },
-        deterministic: { type: 'string' },
-        'country-code': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+export async function runResolveCommand(args: readonly string[], io: CommandIo = PROCESS_IO): Promise<number> {
+  const usage = commandUsage('resolve', io);
+  const parsed = parseFlags(args, {
+      input: { type: 'string' },
+      map: { type: 'string', multiple: true },
+      'id-column': { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      threshold: { type: 'string' },
+      explain: { type: 'string' },
+      deterministic: { type: 'string' },
+      'country-code': { type: 'string' },
+  });
+  if ('error' in parsed) return usage(parsed.error);
+  const { values } = parsed;
   if (!values.input) return usage('--input FILE is required (a CSV with a header row, or NDJSON)');
   if (!existsSync(values.input) || !statSync(values.input).isFile()) return usage(`--input ${values.input} is not a file`);
   if (!values.out) return usage('--out FILE is required (record_id,profile_id is written there; .ndjson or .jsonl for NDJSON)');

@@ -31,7 +31,12 @@ export interface AsyncProfileStore {
   journal(): AsyncIterable<JournalEntry>;
   tombstones(): AsyncIterable<{ readonly sourceId: string; readonly key: string; readonly at: number }>;
   eventSeqs(sourceId: string, key: string): Promise<number[]>;
-  commit(write: ProjectionWrite): Promise<void>;
+  /**
+   * Applies a write atomically, as {@link ProfileStore.commit}: `durable: false` may resolve before the write is
+   * flushed (a store that always flushes ignores it). Fails with `stale_projection`, writing nothing, when
+   * `write.expectAppliedSeq` is given and is not the store's applied seq.
+   */
+  commit(write: ProjectionWrite, options?: { readonly durable?: boolean }): Promise<void>;
   count(): Promise<number>;
   idSalt(): Promise<string>;
 }
@@ -87,7 +92,7 @@ export function toAsyncProfileStore(store: ProfileStore): AsyncProfileStore {
     journal: () => lazily(() => store.journal()),
     tombstones: () => lazily(() => store.tombstones()),
     eventSeqs: (sourceId, key) => later(() => store.eventSeqs(sourceId, key)),
-    commit: (write) => store.commit(write),
+    commit: (write, options) => store.commit(write, options),
     count: () => later(() => store.count()),
     idSalt: () => later(() => store.idSalt()),
   };

@@ -6,6 +6,8 @@ export {
   type AsyncEventStore,
   type AsyncProfileStore,
 } from './async-store';
+// The write every store commits, and the error of a commit whose `expectAppliedSeq` is stale.
+export { isStaleProjection, staleProjection, type JournalEntry, type ProjectionWrite } from '../collector/profile-store';
 export { type PostgresConnectionOptions } from './postgres-connection';
 export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
 export { MIGRATIONS, type Migration } from './postgres-migrations';

@@ -3,9 +3,10 @@
  * - Durable on commit: sessions run with synchronous_commit = on, so `append` resolves after the WAL flush.
  * - Group commit: appends queued while a transaction is in flight go into the next one (one per process at a
  *   time), so 1,000 concurrent single-event appends cost a few commits, not 1,000.
- * - Seqs without gaps or reordering: a transaction takes the `log_head` row lock before it assigns seqs and
- *   holds it until COMMIT, so commits happen in seq order across every collector process. A reader that sees
- *   seq n therefore sees every seq below it, and a sink cursor (`read(after)`) never skips a late commit.
+ * - Seqs without gaps or reordering: an append (one call of the `append_events` function, its own
+ *   transaction, so one round trip) takes the `log_head` row lock before it assigns seqs and holds it until
+ *   COMMIT, so commits happen in seq order across every process. A reader that sees seq n therefore sees
+ *   every seq below it, and a sink cursor (`read(after)`) never skips a late commit.
  *   (A bigserial would hand out seqs before commit order is known: a reader could pass seq 5 while the
  *   transaction holding it is still open.) The price is one appending transaction at a time per database.
  * - Dedup under the same lock: the (source, messageId) check and the insert cannot interleave with another
@@ -31,12 +32,27 @@ const SCAN_PAGE = 1_000;
 /** Appends per transaction: bounds the statement size when a burst queues up. */
 const MAX_BATCH = 500;
 
-interface PendingAppend {
+/** One request's events, as `append` takes them. */
+export interface AppendRequest {
   readonly sourceId: string;
   readonly events: readonly IngestedEvent[];
   readonly receivedAt: number;
-  readonly resolve: (result: AppendResult) => void;
+}
+
+/** Requests that must be stored together or not at all (one `append`, or one `appendAll`). */
+interface PendingUnit {
+  readonly requests: readonly AppendRequest[];
+  readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** The PostgreSQL log: an {@link AsyncEventStore} that can also store several requests atomically. */
+export interface PostgresEventStore extends AsyncEventStore {
+  /**
+   * Appends several requests (of any sources and receipt times) as one unit: in this order, in one
+   * transaction, so a failure stores none of them. How a cluster processor keeps a partition's batch in order.
+   */
+  appendAll(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
 }
 
 interface EventRow {
@@ -61,7 +77,7 @@ export interface PostgresEventStoreParts {
  * const log = await createPostgresEventStore({ connectionString: 'postgres://postgres@127.0.0.1:5432/tailor' });
  * const { seqs } = await log.append('shop', [{ messageId: 'm1', event }], Date.now()); // durable once resolved
  */
-export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<AsyncEventStore> {
+export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const schema = resolveSchema('createPostgresEventStore', options?.schema);
   const pool = await openPool('createPostgresEventStore', options, schema);
   try {
@@ -82,106 +98,103 @@ export function unavailable(caller: string, cause: unknown): TailorError {
   );
 }
 
-export function createEventStoreOnPool(options: PostgresEventStoreOptions, parts: PostgresEventStoreParts): AsyncEventStore {
+export function createEventStoreOnPool(options: PostgresEventStoreOptions, parts: PostgresEventStoreParts): PostgresEventStore {
   const windowMs = options.dedupWindowMs ?? DAY_MS;
   if (!(windowMs >= 0)) throw new TailorError('invalid_options', 'createPostgresEventStore: "dedupWindowMs" must be a number >= 0');
   const clock = options.clock ?? { now: () => Date.now() };
   const { pool } = parts;
   let closed = false;
-  let queue: PendingAppend[] = [];
+  let queue: PendingUnit[] = [];
   let draining: Promise<void> | undefined;
 
   function assertOpen(method: string): void {
     if (closed) throw new TailorError('storage_unavailable', `PostgresEventStore.${method}: the store is closed; open it again with createPostgresEventStore()`);
   }
 
+  /** Units queued together, up to MAX_BATCH requests (a unit is never split). */
+  function takeBatch(): PendingUnit[] {
+    const batch: PendingUnit[] = [];
+    let requests = 0;
+    while (queue.length > 0 && (batch.length === 0 || requests + (queue[0] as PendingUnit).requests.length <= MAX_BATCH)) {
+      const unit = queue.shift() as PendingUnit;
+      batch.push(unit);
+      requests += unit.requests.length;
+    }
+    return batch;
+  }
+
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(MAX_BATCH);
+      const batch = takeBatch();
       try {
-        const results = await inTransaction(pool, (client) => writeBatch(client, batch));
-        batch.forEach((pending, i) => pending.resolve(results[i] as AppendResult));
+        // A single statement is its own transaction: BEGIN/COMMIT would only add round trips.
+        const results = await writeBatch(pool, batch.flatMap((unit) => unit.requests));
+        let at = 0;
+        for (const unit of batch) unit.resolve(results.slice(at, (at += unit.requests.length)));
       } catch (error) {
         if (batch.length === 1) {
           batch[0]?.reject(error);
           continue;
         }
-        // One bad request must not fail the others that shared its transaction: retry each on its own.
+        // One bad request must not fail the others that shared its transaction: retry each unit on its own.
         await appendOneByOne(batch);
       }
     }
     draining = undefined;
   }
 
-  async function appendOneByOne(batch: readonly PendingAppend[]): Promise<void> {
-    for (const pending of batch) {
+  async function appendOneByOne(batch: readonly PendingUnit[]): Promise<void> {
+    for (const unit of batch) {
       try {
-        pending.resolve((await inTransaction(pool, (client) => writeBatch(client, [pending])))[0] as AppendResult);
+        unit.resolve(await writeBatch(pool, unit.requests));
       } catch (error) {
-        pending.reject(error);
+        unit.reject(error);
       }
     }
   }
 
-  async function writeBatch(client: PoolClient, batch: readonly PendingAppend[]): Promise<AppendResult[]> {
-    const head = await client.query<{ last_seq: string }>('SELECT last_seq FROM log_head WHERE id = 1 FOR UPDATE');
-    let seq = Number(head.rows[0]?.last_seq ?? 0);
-    const dedupKey = (sourceKey: string, messageKey: string) => `${sourceKey}\u0000${messageKey}`;
-    const sources: string[] = [];
-    const messages: string[] = [];
+  function enqueue(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      queue.push({ requests, resolve, reject });
+      // Started a microtask later, so appends issued in the same turn share the first transaction.
+      draining ??= Promise.resolve().then(drain);
+    });
+  }
+
+  /** One statement (`append_events`, migration 3): the log-head lock is held for its run and the commit only. */
+  async function writeBatch(client: Pick<PoolClient, 'query'>, batch: readonly AppendRequest[]): Promise<AppendResult[]> {
+    const sourceKeys: string[] = [];
+    const messageKeys: string[] = [];
+    const sourceIds: string[] = [];
+    const receivedAt: number[] = [];
+    const events: string[] = [];
     for (const pending of batch) {
       const sourceKey = keyPart(pending.sourceId);
-      for (const { messageId } of pending.events) {
-        sources.push(sourceKey);
-        messages.push(keyPart(messageId));
+      for (const { messageId, event } of pending.events) {
+        sourceKeys.push(sourceKey);
+        messageKeys.push(keyPart(messageId));
+        sourceIds.push(pending.sourceId);
+        receivedAt.push(pending.receivedAt);
+        // json[] keeps a \u0000 escape where json_to_recordset would refuse it.
+        events.push(JSON.stringify(event));
       }
     }
-    const seen = await client.query<{ source_key: string; message_key: string; received_at: string }>(
-      'SELECT source_key, message_key, received_at FROM dedup WHERE (source_key, message_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
-      [sources, messages],
-    );
-    const lastSeen = new Map(seen.rows.map((row) => [dedupKey(row.source_key, row.message_key), Number(row.received_at)]));
-    const now = clock.now();
-    const rows: Array<{ seq: number; source_id: string; received_at: number; event: unknown }> = [];
-    const dedupRows = new Map<string, { source_key: string; message_key: string; received_at: number; seq: number }>();
-    let at = 0;
-    const results = batch.map((pending): AppendResult => {
-      const seqs: Array<number | null> = [];
-      for (const { event } of pending.events) {
-        const source_key = sources[at] as string;
-        const message_key = messages[at++] as string;
-        const key = dedupKey(source_key, message_key);
-        const previous = lastSeen.get(key);
-        if (previous !== undefined && now - previous < windowMs) {
-          seqs.push(null);
-          continue;
-        }
-        seq++;
-        rows.push({ seq, source_id: pending.sourceId, received_at: pending.receivedAt, event });
-        lastSeen.set(key, pending.receivedAt);
-        dedupRows.set(key, { source_key, message_key, received_at: pending.receivedAt, seq });
-        seqs.push(seq);
-      }
-      const stored = seqs.filter((s) => s !== null).length;
-      return { seqs, stored, duplicates: seqs.length - stored };
-    });
-    if (rows.length === 0) return results;
-    // One typed array per column: json_to_recordset would refuse a \u0000 anywhere in the batch; json[] keeps it.
-    await client.query('INSERT INTO events (seq, source_id, received_at, event) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::json[])', [
-      rows.map((row) => row.seq),
-      rows.map((row) => row.source_id),
-      rows.map((row) => row.received_at),
-      rows.map((row) => JSON.stringify(row.event)),
+    const result = await client.query<{ seqs: Array<string | null> }>('SELECT append_events($1::text[], $2::text[], $3::text[], $4::bigint[], $5::json[], $6, $7) AS seqs', [
+      sourceKeys,
+      messageKeys,
+      sourceIds,
+      receivedAt,
+      events,
+      windowMs,
+      clock.now(),
     ]);
-    const claims = [...dedupRows.values()];
-    await client.query(
-      `INSERT INTO dedup (source_key, message_key, received_at, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-       ON CONFLICT (source_key, message_key) DO UPDATE SET received_at = EXCLUDED.received_at, seq = EXCLUDED.seq`,
-      [claims.map((c) => c.source_key), claims.map((c) => c.message_key), claims.map((c) => c.received_at), claims.map((c) => c.seq)],
-    );
-    await client.query('UPDATE log_head SET last_seq = $1 WHERE id = 1', [seq]);
-    return results;
+    const seqs = (result.rows[0]?.seqs ?? []).map((seq) => (seq === null ? null : Number(seq)));
+    let at = 0;
+    return batch.map((pending): AppendResult => {
+      const mine = seqs.slice(at, (at += pending.events.length));
+      const stored = mine.filter((seq) => seq !== null).length;
+      return { seqs: mine, stored, duplicates: mine.length - stored };
+    });
   }
 
   async function lastSeq(): Promise<number> {
@@ -214,10 +227,20 @@ export function createEventStoreOnPool(options: PostgresEventStoreOptions, parts
         return Promise.reject(error);
       }
       if (events.length === 0) return Promise.resolve({ seqs: [], stored: 0, duplicates: 0 });
-      return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ sourceId, events, receivedAt, resolve, reject });
-        // Started a microtask later, so appends issued in the same turn share the first transaction.
-        draining ??= Promise.resolve().then(drain);
+      return enqueue([{ sourceId, events, receivedAt }]).then((results) => results[0] as AppendResult);
+    },
+
+    appendAll(requests) {
+      try {
+        assertOpen('appendAll');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const nonEmpty = requests.filter((request) => request.events.length > 0);
+      if (nonEmpty.length === 0) return Promise.resolve(requests.map(() => ({ seqs: [], stored: 0, duplicates: 0 })));
+      return enqueue(nonEmpty).then((results) => {
+        let at = 0;
+        return requests.map((request) => (request.events.length > 0 ? (results[at++] as AppendResult) : { seqs: [], stored: 0, duplicates: 0 }));
       });
     },
 

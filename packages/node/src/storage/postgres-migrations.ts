@@ -55,6 +55,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE identity_tombstones (source_key text NOT NULL, key text NOT NULL, tombstone json NOT NULL, PRIMARY KEY (source_key, key));
     `,
   },
+  {
+    version: 3,
+    name: 'append in one statement (the log-head lock is held for one round trip, not five)',
+    sql: `
+      -- Assigns seqs under the log_head row lock, skips (source, message) pairs seen within the window (also
+      -- earlier in the same call), stores the rest; returns one seq per input event, NULL for a duplicate.
+      CREATE FUNCTION append_events(
+        p_source_keys text[], p_message_keys text[], p_source_ids text[], p_received_at bigint[], p_events json[],
+        p_window_ms bigint, p_now bigint
+      ) RETURNS bigint[] LANGUAGE plpgsql AS $$
+      DECLARE
+        head bigint;
+        seqs bigint[] := '{}';
+        previous bigint;
+      BEGIN
+        SELECT last_seq INTO head FROM log_head WHERE id = 1 FOR UPDATE;
+        FOR i IN 1 .. coalesce(array_length(p_events, 1), 0) LOOP
+          SELECT received_at INTO previous FROM dedup WHERE source_key = p_source_keys[i] AND message_key = p_message_keys[i];
+          IF FOUND AND p_now - previous < p_window_ms THEN
+            seqs := seqs || NULL::bigint;
+            CONTINUE;
+          END IF;
+          head := head + 1;
+          INSERT INTO events (seq, source_id, received_at, event) VALUES (head, p_source_ids[i], p_received_at[i], p_events[i]);
+          INSERT INTO dedup (source_key, message_key, received_at, seq) VALUES (p_source_keys[i], p_message_keys[i], p_received_at[i], head)
+            ON CONFLICT (source_key, message_key) DO UPDATE SET received_at = EXCLUDED.received_at, seq = EXCLUDED.seq;
+          seqs := seqs || head;
+        END LOOP;
+        UPDATE log_head SET last_seq = head WHERE id = 1;
+        RETURN seqs;
+      END
+      $$;
+    `,
+  },
 ];
 
 /** The table, in the store's schema, recording which migrations were applied (version, name, applied_at). */

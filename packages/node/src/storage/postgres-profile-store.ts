@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { keyPart } from '../collector/lmdb-store';
-import type { JournalEntry, ProjectionWrite } from '../collector/profile-store';
+import { staleProjection, type JournalEntry, type ProjectionWrite } from '../collector/profile-store';
 import type { Profile } from '../collector/types';
 import type { AsyncCollectorStore, AsyncProfileStore } from './async-store';
 import type { ProfileLookups } from './redis-profile-cache';
 import { inTransaction, migrate, openPool, resolveSchema } from './postgres-connection';
-import { createEventStoreOnPool, unavailable, type PostgresEventStoreOptions } from './postgres-event-store';
+import { createEventStoreOnPool, unavailable, type PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
 
 /** Rows per page when the journal or the tombstones are replayed (a projector rebuilding its graphs). */
 const REPLAY_PAGE = 5_000;
@@ -16,7 +16,7 @@ const SALT = 'id-salt';
 type Tombstone = { readonly sourceId: string; readonly key: string; readonly at: number };
 
 /** The PostgreSQL store: the event log, and a profile store with the raw lookups a Redis cache builds on. */
-export interface PostgresStore extends AsyncCollectorStore {
+export interface PostgresStore extends AsyncCollectorStore, Pick<PostgresEventStore, 'appendAll'> {
   readonly profiles: AsyncProfileStore & ProfileLookups;
 }
 
@@ -44,8 +44,8 @@ export async function createPostgresStore(options: PostgresEventStoreOptions): P
   const commits = new Set<Promise<void>>();
   const profiles: AsyncProfileStore & ProfileLookups = {
     ...store,
-    commit(write) {
-      const done = store.commit(write);
+    commit(write, commitOptions) {
+      const done = store.commit(write, commitOptions);
       const tracked = done.finally(() => commits.delete(tracked)).catch(() => undefined);
       commits.add(tracked);
       return done;
@@ -143,6 +143,7 @@ export function createPostgresProfileStore(pool: Pool): AsyncProfileStore & Prof
       return result.rows.map((row) => Number(row.seq));
     },
 
+    // Every commit is flushed (synchronous_commit decides), so `durable: false` changes nothing here.
     commit: (write) => inTransaction(pool, (client) => writeProjection(client, write)),
 
     async count() {
@@ -161,6 +162,22 @@ export function createPostgresProfileStore(pool: Pool): AsyncProfileStore & Prof
   };
 }
 
+/**
+ * Locks the applied row for the rest of the commit's transaction and fails unless it holds `expected`: a second
+ * projector committing the same range waits here, then sees the first one's seq and fails without writing.
+ */
+async function expectApplied(client: PoolClient, expected: number): Promise<void> {
+  const locked = () => client.query<{ value: string }>('SELECT value FROM profile_meta WHERE key = $1 FOR UPDATE', [APPLIED]);
+  let row = (await locked()).rows[0];
+  if (row === undefined) {
+    // Nothing applied yet, so no row to lock: create it (0), which makes a racing committer wait on our insert.
+    await client.query(`INSERT INTO profile_meta (key, value) VALUES ($1, '0') ON CONFLICT (key) DO NOTHING`, [APPLIED]);
+    row = (await locked()).rows[0];
+  }
+  const current = Number(row?.value ?? 0);
+  if (current !== expected) throw staleProjection(expected, current);
+}
+
 /** The last row of each primary key (its first `keyColumns` columns): ON CONFLICT DO UPDATE may touch a row once per statement. */
 function lastByKey(rows: ReadonlyArray<readonly unknown[]>, keyColumns: number): Array<readonly unknown[]> {
   return [...new Map(rows.map((row) => [JSON.stringify(row.slice(0, keyColumns)), row])).values()];
@@ -174,6 +191,7 @@ function lastByKey(rows: ReadonlyArray<readonly unknown[]>, keyColumns: number):
 
 /** Applies one projection step in the order of the LMDB store: for each table, removes before puts. */
 async function writeProjection(client: PoolClient, write: ProjectionWrite): Promise<void> {
+  if (write.expectAppliedSeq !== undefined) await expectApplied(client, write.expectAppliedSeq);
   const run = async (sql: string, rows: ReadonlyArray<readonly unknown[]>) => {
     if (rows.length === 0) return;
     const columns = (rows[0] as readonly unknown[]).map((_, i) => rows.map((row) => row[i]));

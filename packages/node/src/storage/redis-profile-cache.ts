@@ -126,8 +126,9 @@ export function createRedisProfileCache(store: AsyncProfileStore & ProfileLookup
       return profileId === undefined ? undefined : profileAt(sourceId, profileId);
     },
 
-    async commit(write) {
-      await store.commit(write);
+    async commit(write, commitOptions) {
+      // A stale write (`expectAppliedSeq`) is refused by the store before anything changes: nothing to refresh.
+      await store.commit(write, commitOptions);
       // The commit stands whatever Redis does: a failed refresh is reported, and bounded by the TTL.
       await refresh(write).catch((error: unknown) => report(error, 'invalidate'));
     },

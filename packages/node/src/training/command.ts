@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { SegmentEvent } from '@tailor/core';
 import * as z from 'zod';
 import { parseDuration } from '../collector/duration';
@@ -10,11 +9,9 @@ import { exportOnnx, METADATA } from './onnx-export';
 import { groupEventsByPerson } from './people';
 import { createModelRegistry, type ModelVersion } from './registry';
 import { trainFromHistories, type TrainingReport } from './train';
+import { commandUsage, parseFlags, PROCESS_IO, type CommandIo } from '../cli-args';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WriteStream;
-}
+export type { CommandIo } from '../cli-args';
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const FLAGS = {
@@ -41,40 +38,29 @@ function parseTime(value: string | undefined, now: number): number | undefined |
  * registers it. Progress and stages go to stderr, the report to stdout. Returns the exit code: 0, 1 when the
  * data cannot make a model (with the reason), 2 for a usage error.
  */
-export async function runTrainCommand(args: readonly string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }, now = Date.now()): Promise<number> {
-  const usage = (message: string) => {
-    io.stderr.write(`tailor train: ${message}\n(see "tailor help")\n`);
-    return 2;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        'data-dir': { type: 'string' },
-        source: { type: 'string' },
-        label: { type: 'string' },
-        model: { type: 'string' },
-        out: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        id: { type: 'string' },
-        'step-days': { type: 'string' },
-        seed: { type: 'string' },
-        trees: { type: 'string' },
-        depth: { type: 'string' },
-        'learning-rate': { type: 'string' },
-        'min-leaf': { type: 'string' },
-        l2: { type: 'string' },
-        'no-calibration': { type: 'boolean' },
-        promote: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+export async function runTrainCommand(args: readonly string[], io: CommandIo = PROCESS_IO, now = Date.now()): Promise<number> {
+  const usage = commandUsage('train', io);
+  const parsed = parseFlags(args, {
+      'data-dir': { type: 'string' },
+      source: { type: 'string' },
+      label: { type: 'string' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      id: { type: 'string' },
+      'step-days': { type: 'string' },
+      seed: { type: 'string' },
+      trees: { type: 'string' },
+      depth: { type: 'string' },
+      'learning-rate': { type: 'string' },
+      'min-leaf': { type: 'string' },
+      l2: { type: 'string' },
+      'no-calibration': { type: 'boolean' },
+      promote: { type: 'boolean' },
+  });
+  if ('error' in parsed) return usage(parsed.error);
+  const { values } = parsed;
   const dataDir = values['data-dir'];
   if (!dataDir) return usage("--data-dir DIR is required (the collector's data directory)");
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) return usage(`--data-dir ${dataDir} is not a directory`);

@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { connect } from '@nats-io/transport-node';
+import { TailorError, type Logger } from '@tailor/core';
+import { startIngest } from '../collector/collector';
+import type { CollectorConfig } from '../collector/config';
+import { toFetchHandler } from '../collector/http-adapter';
+import { createLmdbStore } from '../collector/lmdb-store';
+import { createTargetResolver } from '../collector/profile-projector';
+import { createProfileService } from '../collector/profile-routes';
+import type { Handler } from '../collector/handler';
+import { createPostgresStore } from '../storage/postgres-profile-store';
+import { createJetStreamIngestLog } from './ingest-log';
+import { openProfileCache, requestErasure } from './shared-profiles';
+
+export interface ClusterCollector {
+  readonly url: string;
+  readonly port: number;
+  readonly handler: Handler;
+  readonly fetch: (request: Request) => Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * A collector of a cluster (`tailor collector --mode cluster`). It keeps no events: an accepted request is
+ * published to the JetStream ingest stream (one subject per identity partition) and answered once JetStream
+ * has acked every event, so any collector may die at any time without losing an acknowledged event. Profiles
+ * and decisions read the shared store (Redis, then PostgreSQL) that processors keep up to date; erasures go
+ * to the processor that holds the projector lease. Only the decision log stays local (in `dataDir`).
+ *
+ * @example
+ * const collector = await startClusterCollector(parseCollectorConfig({ sources, cluster: { nats: 'nats://127.0.0.1:4222', postgres } }), { logger });
+ */
+export async function startClusterCollector(config: CollectorConfig, options: { readonly logger: Logger; readonly configDir?: string; readonly now?: () => number }): Promise<ClusterCollector> {
+  const { logger } = options;
+  const cluster = config.cluster;
+  if (cluster === undefined) throw new TailorError('invalid_config', 'cluster mode needs a "cluster" section (nats, postgres) in the collector config');
+  const log = createJetStreamIngestLog({
+    servers: cluster.nats,
+    stream: cluster.stream,
+    subjectPrefix: cluster.subjectPrefix,
+    partitions: cluster.partitions,
+    replicas: cluster.replicas,
+    duplicateWindowMs: cluster.duplicateWindow,
+    maxAgeMs: cluster.maxAge,
+    logger,
+  });
+  const shared = await createPostgresStore({
+    connectionString: cluster.postgres,
+    schema: cluster.schema,
+    dedupWindowMs: config.dedupWindow,
+    maxConnections: 8,
+    onConnectionError: (error) => logger.warn({ err: error }, 'a PostgreSQL connection broke; it is reopened on demand'),
+  });
+  const cache = await openProfileCache(shared.profiles, cluster, logger);
+  const nc = await connect({ servers: cluster.nats, name: 'tailor-collector', reconnect: true, maxReconnectAttempts: -1 });
+  mkdirSync(config.dataDir, { recursive: true });
+  // The local store holds only this collector's decision log; its event log stays empty.
+  const local = createLmdbStore({ dataDir: config.dataDir, dedupWindowMs: config.dedupWindow });
+  const release = async () => {
+    await log.close();
+    await nc.drain().catch(() => nc.close());
+    await cache.close();
+    await shared.close();
+    await local.decisionLog.flush();
+    await local.close();
+  };
+  let ingest;
+  try {
+    ingest = await startIngest(config, {
+      logger,
+      store: { ...local, append: (sourceId, events, receivedAt) => log.append(sourceId, events, receivedAt) },
+      profileReader: cache.profiles,
+      ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      sinkNames: [],
+      onAppended: () => undefined,
+      profiles: createProfileService(cache.profiles, createTargetResolver(config.identity), requestErasure(nc, cluster.subjectPrefix)),
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  logger.info({ url: ingest.url, stream: cluster.stream, partitions: cluster.partitions, redis: cluster.redis !== undefined }, 'cluster collector listening');
+  let closed = false;
+  const running = ingest;
+  return {
+    url: running.url,
+    port: running.port,
+    handler: running.handler,
+    fetch: toFetchHandler(running.handler, '127.0.0.1'),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await running.close();
+      await release();
+      logger.info({ url: running.url }, 'cluster collector stopped');
+    },
+  };
+}
