@@ -220,4 +220,40 @@ describe('createTargetResolver', () => {
     expect(resolve('email:not-an-email')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('invalid_email') });
     expect(resolve('email:test@test.com')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('blocked') });
   });
+
+  it('reads a profile from the store only when it holds no copy: not for a new person, not for the next batch of a known one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tailor-profiles-'));
+    dirs.push(dataDir);
+    const store = createLmdbStore({ dataDir });
+    stores.push(store);
+    const profiles = toAsyncProfileStore(store.profiles);
+    let reads = 0;
+    const counted = { ...profiles, getProfile: (sourceId: string, id: string) => (reads++, profiles.getProfile(sourceId, id)) };
+    const make = (docCacheSize?: number) =>
+      createProfileProjector({ events: toAsyncEventStore(store), profiles: counted, logger: SILENT, now: () => T0 + 1_000_000, ...(docCacheSize === undefined ? {} : { docCacheSize }) });
+    const feed = async (projector: ProfileProjector, events: IngestedEvent[]) => {
+      const before = store.lastSeq();
+      await store.append('shop', events, T0);
+      await projector.send(store.read(before, 10_000));
+    };
+    const projector = make();
+    await feed(projector, [track('m1', { anonymousId: 'a1' }), track('m2', { anonymousId: 'a2' })]);
+    expect(reads).toBe(0); // two new people
+    await feed(projector, [track('m3', { anonymousId: 'a1' }), track('m4', { anonymousId: 'a1', userId: 'u1' })]);
+    expect(reads).toBe(0); // a1 again, from the projector's copy
+    expect(store.profiles.findProfile('shop', 'userId:u1')?.counts).toEqual({ track: 3 });
+    // A projector that starts later (a restart, a new lease holder) holds no copies: it reads each person once.
+    const later = make();
+    await feed(later, [track('m5', { anonymousId: 'a2' }), track('m6', { anonymousId: 'a2' })]);
+    expect(reads).toBe(1);
+    await feed(later, [track('m7', { anonymousId: 'a2' })]);
+    expect(reads).toBe(1);
+    expect(store.profiles.findProfile('shop', 'anonymousId:a2')?.counts).toEqual({ track: 4 });
+    // With no room for copies, every batch reads again, and the counts are the same.
+    const small = make(0);
+    await feed(small, [track('m8', { anonymousId: 'a1' })]);
+    await feed(small, [track('m9', { anonymousId: 'a1' })]);
+    expect(reads).toBe(3);
+    expect(store.profiles.findProfile('shop', 'userId:u1')?.counts).toEqual({ track: 5 });
+  });
 });

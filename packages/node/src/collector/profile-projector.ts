@@ -11,9 +11,9 @@ import {
   type SegmentEvent,
 } from '@tailor/core';
 import type { AsyncEventStore, AsyncProfileStore } from '../storage/async-store';
-import { isStaleProjection } from './profile-store';
+import { isStaleProjection, type ProjectionWrite } from './profile-store';
 import { createProjectionBatch, isRecord } from './projection-batch';
-import type { Sink, StoredEvent } from './types';
+import type { Profile, Sink, StoredEvent } from './types';
 
 export { identityView } from './projection-batch';
 
@@ -47,7 +47,11 @@ export interface ProfileProjectorOptions {
   readonly onChange?: (sourceId: string, change: IdentityChange) => void;
   /** Where decisions made on devices (`Decision Logged` events) are logged next to the collector's own. */
   readonly decisionLog?: { append(sourceId: string, record: DecisionLogRecord): void };
+  /** Profiles kept in memory after their commit, for the next batches of the same shoppers. Default 10,000. */
+  readonly docCacheSize?: number;
 }
+
+const DEFAULT_DOC_CACHE = 10_000;
 
 export type DeleteProfileResult =
   | { readonly status: 'deleted'; readonly profileIds: readonly string[]; readonly identifiers: number; readonly events: number }
@@ -105,6 +109,30 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
   };
   let started: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Profiles as last committed by this projector, most recently used last: the next batch of a shopper reads
+   * them here instead of from the store (a round trip on PostgreSQL). Only a projector writes profiles, and
+   * one that fails or loses its lease (a stale commit) clears this with its graphs, so a copy here is current.
+   */
+  const committedDocs = new Map<string, Profile>();
+  const docCacheSize = options.docCacheSize ?? DEFAULT_DOC_CACHE;
+  /** Profile ids the graphs made during the batch being applied: new people, whose profiles no store holds. */
+  const madeInBatch = new Set<string>();
+  let applying = false;
+  const docKey = (sourceId: string, id: string) => `${sourceId}\u0000${id}`;
+
+  function remember(write: ProjectionWrite): void {
+    for (const { sourceId, id } of write.removeProfiles ?? []) committedDocs.delete(docKey(sourceId, id));
+    for (const profile of write.putProfiles ?? []) {
+      const key = docKey(profile.sourceId, profile.id);
+      committedDocs.delete(key);
+      committedDocs.set(key, profile);
+    }
+    for (const key of committedDocs.keys()) {
+      if (committedDocs.size <= docCacheSize) break;
+      committedDocs.delete(key);
+    }
+  }
 
   /** Runs projection steps one at a time: a delete never interleaves with a batch. */
   function serial<T>(step: () => Promise<T>): Promise<T> {
@@ -118,7 +146,11 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
     if (graph === undefined) {
       graph = createIdentityGraph({
         ...graphOptions(identity),
-        createProfileId: (key) => `p_${createHash('sha256').update(`${salt()}\u0000${sourceId}\u0000${key}`).digest('hex').slice(0, 20)}`,
+        createProfileId: (key) => {
+          const id = `p_${createHash('sha256').update(`${salt()}\u0000${sourceId}\u0000${key}`).digest('hex').slice(0, 20)}`;
+          if (applying) madeInBatch.add(docKey(sourceId, id));
+          return id;
+        },
         clock: { now },
       });
       graphs.set(sourceId, graph);
@@ -143,6 +175,7 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
   /** Forgets the in-memory graphs and rebuilds them from the store (after a failed step). */
   async function reset(): Promise<void> {
     graphs.clear();
+    committedDocs.clear();
     await rebuildOnce().catch((error: unknown) => logger.error({ err: error }, 'rebuilding the identity graphs failed; the next batch tries again'));
   }
 
@@ -205,15 +238,31 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
         }
         const last = (fresh[fresh.length - 1] as StoredEvent).seq;
         try {
-          const step = createProjectionBatch({ events, profiles, graphOf, now, onChange: options.onChange });
-          for (const stored of fresh) {
-            if (stored.event.type === 'track' && stored.event.event === DECISION_LOGGED) logDeviceDecision(stored.sourceId, stored.event);
-            const pending = step.apply(stored);
-            if (pending !== undefined) await pending;
+          const step = createProjectionBatch({
+            events,
+            profiles,
+            graphOf,
+            now,
+            onChange: options.onChange,
+            cached: (sourceId, id) => committedDocs.get(docKey(sourceId, id)),
+            isNew: (sourceId, id) => madeInBatch.has(docKey(sourceId, id)),
+          });
+          madeInBatch.clear();
+          applying = true;
+          try {
+            for (const stored of fresh) {
+              if (stored.event.type === 'track' && stored.event.event === DECISION_LOGGED) logDeviceDecision(stored.sourceId, stored.event);
+              const pending = step.apply(stored);
+              if (pending !== undefined) await pending;
+            }
+          } finally {
+            applying = false;
           }
           // Profiles are a projection of the (durable) log: visible at commit, redone from the log if a power loss eats it.
           // `from` makes the store refuse the write if another projector (cluster mode) applied past it meanwhile.
-          await profiles.commit(step.finish(last, from), { durable: false });
+          const write = step.finish(last, from);
+          await profiles.commit(write, { durable: false });
+          remember(write);
         } catch (error) {
           if (isStaleProjection(error)) logger.warn({ from, last }, 'another projector applied these events first; rebuilding from the store');
           // The graphs already hold (part of) this batch: rebuild them from what is stored, so the retry sees its merges again.
@@ -261,16 +310,18 @@ export function createProfileProjector(options: ProfileProjectorOptions): Profil
         }
         const at = now();
         const profileIds = [...new Set([...deleted.profileIds, ...(stored?.mergedIds ?? [])])];
+        const erasure: ProjectionWrite = {
+          removeLog: [...seqs],
+          removeJournal: [...seqs].map((seq) => ({ sourceId, seq })),
+          removeEventIndex,
+          removeKeys: identifiers.map((key) => ({ sourceId, key })),
+          removeProfiles: profileIds.map((id) => ({ sourceId, id })),
+          removeAliases: profileIds.map((retiredId) => ({ sourceId, retiredId })),
+          putTombstones: identifiers.map((key) => ({ sourceId, key, at })),
+        };
         try {
-          await profiles.commit({
-            removeLog: [...seqs],
-            removeJournal: [...seqs].map((seq) => ({ sourceId, seq })),
-            removeEventIndex,
-            removeKeys: identifiers.map((key) => ({ sourceId, key })),
-            removeProfiles: profileIds.map((id) => ({ sourceId, id })),
-            removeAliases: profileIds.map((retiredId) => ({ sourceId, retiredId })),
-            putTombstones: identifiers.map((key) => ({ sourceId, key, at })),
-          });
+          await profiles.commit(erasure);
+          remember(erasure);
         } catch (error) {
           await reset();
           return { status: 'failed', message: (error as Error).message };

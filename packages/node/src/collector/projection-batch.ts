@@ -25,6 +25,10 @@ export interface ProjectionBatchOptions {
   readonly graphOf: (sourceId: string) => IdentityGraph;
   readonly now: () => number;
   readonly onChange?: ((sourceId: string, change: IdentityChange) => void) | undefined;
+  /** The committed profile under exactly this id, if the projector still holds it from an earlier batch. */
+  readonly cached?: (sourceId: string, id: string) => Profile | undefined;
+  /** True for a profile id the graph made during this batch: the store cannot hold it, so it is not read. */
+  readonly isNew?: (sourceId: string, id: string) => boolean;
 }
 
 /** One projection step: events applied in order, then one {@link ProjectionWrite} for the store. */
@@ -75,10 +79,23 @@ export function createProjectionBatch(options: ProjectionBatchOptions): Projecti
     return doc;
   }
 
-  /** The batch's doc (no store read once it has one, or knows there is none), else the stored profile. */
+  /**
+   * The batch's doc (no store read once it has one, or knows there is none), else the projector's copy of the
+   * committed profile, else nothing for an id made in this batch, else the stored profile.
+   */
   function getDoc(sourceId: string, id: string): MutableProfile | undefined | Promise<MutableProfile | undefined> {
     const key = docKey(sourceId, id);
     if (docs.has(key)) return docs.get(key) ?? undefined;
+    const committed = options.cached?.(sourceId, id);
+    if (committed !== undefined) {
+      const doc = structuredClone(committed) as MutableProfile;
+      docs.set(key, doc);
+      return doc;
+    }
+    if (options.isNew?.(sourceId, id) === true) {
+      docs.set(key, null);
+      return undefined;
+    }
     return loadDoc(sourceId, id);
   }
 
