@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { SegmentEvent, SyncScorer } from '@tailor/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLmdbStore } from '../src/collector/lmdb-store';
@@ -12,6 +10,7 @@ import { runTrainCommand } from '../src/training/command';
 import type { PersonHistory } from '../src/training/people';
 import { createModelRegistry } from '../src/training/registry';
 import { generateShopLog, type SyntheticEvent } from './fixtures/training/synthetic-log';
+import { runTailor } from './collector-process';
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -81,8 +80,6 @@ describe('cohortCalibration', () => {
  * the purchase rate doubles the moment training ends: every order of the five weeks before is placed
  * again five weeks later, by the same shopper.
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const SLOW = 120_000;
 const SOURCE = 'shop';
 const log = generateShopLog({ shoppers: 3_000, days: 250, seed: 7 });
@@ -124,27 +121,8 @@ beforeAll(async () => {
   modelPath = (await createModelRegistry(modelsDir).getLatest('purchase-7d'))?.modelPath as string;
 }, SLOW);
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `tailor report drift …` as a real child process, from the TypeScript sources. */
-function driftCli(dataDir: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=tailor-source', '--import', 'tsx', CLI, 'report', 'drift', '--model', modelPath, '--data-dir', dataDir, '--source', SOURCE, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const driftCli = (dataDir: string, ...args: string[]) => runTailor(['report', 'drift', '--model', modelPath, '--data-dir', dataDir, '--source', SOURCE, ...args]);
 
 interface DriftJson {
   readonly status: string;

@@ -8,9 +8,8 @@ import { createLmdbStore } from '../collector/lmdb-store';
 import { createTargetResolver } from '../collector/profile-projector';
 import { createProfileService } from '../collector/profile-routes';
 import type { Handler } from '../collector/handler';
-import { createPostgresStore } from '../storage/postgres-profile-store';
 import { createJetStreamIngestLog } from './ingest-log';
-import { openProfileCache, requestErasure } from './shared-profiles';
+import { openProfileCache, openSharedStore, requestErasure } from './shared-profiles';
 
 export interface ClusterCollector {
   readonly url: string;
@@ -44,13 +43,7 @@ export async function startClusterCollector(config: CollectorConfig, options: { 
     maxAgeMs: cluster.maxAge,
     logger,
   });
-  const shared = await createPostgresStore({
-    connectionString: cluster.postgres,
-    schema: cluster.schema,
-    dedupWindowMs: config.dedupWindow,
-    maxConnections: 8,
-    onConnectionError: (error) => logger.warn({ err: error }, 'a PostgreSQL connection broke; it is reopened on demand'),
-  });
+  const shared = await openSharedStore(cluster, config.dedupWindow, 8, logger);
   const cache = await openProfileCache(shared.profiles, cluster, logger);
   const nc = await connect({ servers: cluster.nats, name: 'tailor-collector', reconnect: true, maxReconnectAttempts: -1 });
   mkdirSync(config.dataDir, { recursive: true });

@@ -8,9 +8,9 @@ import type { ClusterConfig, CollectorConfig } from '../collector/config';
 import { ensureJetStreamStream } from '../collector/jetstream-sink';
 import { createProfileProjector, type ProfileProjector } from '../collector/profile-projector';
 import type { StoredEvent } from '../collector/types';
-import { createPostgresStore, type PostgresStore } from '../storage/postgres-profile-store';
+import type { PostgresStore } from '../storage/postgres-profile-store';
 import type { AsyncProfileStore } from '../storage/async-store';
-import { eraseSubject, openProfileCache } from './shared-profiles';
+import { eraseSubject, openProfileCache, openSharedStore } from './shared-profiles';
 import { fairShare, MAX_MEMBERS, openLeaseConnection, type LeaseConnection } from './leases';
 import { startPartitionConsumer, type PartitionConsumer } from './partition-consumer';
 
@@ -63,13 +63,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Process
   const idlePollMs = options.idlePollMs ?? 5;
   const metrics = createProcessorMetrics();
 
-  const store: PostgresStore = await createPostgresStore({
-    connectionString: cluster.postgres,
-    schema: cluster.schema,
-    dedupWindowMs: options.dedupWindowMs,
-    maxConnections: 6,
-    onConnectionError: (error) => logger.warn({ err: error }, 'a PostgreSQL connection broke; it is reopened on demand'),
-  });
+  const store: PostgresStore = await openSharedStore(cluster, options.dedupWindowMs, 6, logger);
   const cache = await openProfileCache(store.profiles, cluster, logger);
   const profiles: AsyncProfileStore = cache.profiles;
   const nc: NatsConnection = await connect({ servers: cluster.nats, name: 'tailor-processor', reconnect: true, maxReconnectAttempts: -1 });

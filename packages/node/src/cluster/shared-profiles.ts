@@ -5,10 +5,22 @@ import type { DeleteProfileResult } from '../collector/profile-projector';
 import type { AsyncProfileStore } from '../storage/async-store';
 import type { ProfileLookups } from '../storage/redis-profile-cache';
 import { createRedisProfileCache } from '../storage/redis-profile-cache';
+import { createPostgresStore, type PostgresStore } from '../storage/postgres-profile-store';
 
 /** Core NATS subject on which collectors ask the projector-lease holder to erase a person. */
 export function eraseSubject(subjectPrefix: string): string {
   return `${subjectPrefix}-control.erase`;
+}
+
+/** Opens the cluster's shared PostgreSQL store (migrating it if needed), reporting broken connections as warnings. */
+export function openSharedStore(cluster: ClusterConfig, dedupWindowMs: number, maxConnections: number, logger: Pick<Logger, 'warn'>): Promise<PostgresStore> {
+  return createPostgresStore({
+    connectionString: cluster.postgres,
+    schema: cluster.schema,
+    dedupWindowMs,
+    maxConnections,
+    onConnectionError: (error) => logger.warn({ err: error }, 'a PostgreSQL connection broke; it is reopened on demand'),
+  });
 }
 
 /**
