@@ -57,6 +57,12 @@ describeWithClusterService(gap, 'cluster mode: two collectors, two processors (r
     expect(health.map((h) => h.partitions.length).every((n) => n > 0)).toBe(true);
     expect(health.flatMap((h) => h.partitions).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(health.filter((h) => h.projecting)).toHaveLength(1);
+    // Prometheus on both kinds of process: what the collector acked, what the processors appended.
+    const collectorMetrics = await (await fetch(`${cluster.collectors[0]!.url}/metrics`)).text();
+    expect(collectorMetrics).toMatch(/tailor_events_accepted_total\{source="shop"\} \d+/);
+    expect(collectorMetrics).not.toMatch(/tailor_log_events/); // it keeps no local log
+    const appended = await Promise.all(cluster.processors.map(async (p) => Number(/tailor_processor_events_applied_total (\d+)/.exec(await (await fetch(`${p.url}/metrics`)).text())?.[1])));
+    expect(appended.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_200);
   }, 120_000);
 
   it('shows on any collector the profile and decision built from events sent to another', async () => {

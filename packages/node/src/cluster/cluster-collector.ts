@@ -63,6 +63,7 @@ export async function startClusterCollector(config: CollectorConfig, options: { 
       logger,
       store: { ...local, append: (sourceId, events, receivedAt) => log.append(sourceId, events, receivedAt) },
       profileReader: cache.profiles,
+      localLog: false,
       ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
       ...(options.now === undefined ? {} : { now: options.now }),
       sinkNames: [],

@@ -188,6 +188,8 @@ export interface IngestOptions {
   readonly rateShare?: number;
   /** Profile reads and erasure for `/v1/profiles/:id`. */
   readonly profiles?: ProfileService;
+  /** False where accepted events do not go to `store` (cluster mode): /metrics then reports no local log size. */
+  readonly localLog?: boolean;
   /** Where decisions look people up; default the store's own profiles (cluster mode: the shared store). */
   readonly profileReader?: Pick<AsyncProfileStore, 'findProfile'>;
 }
@@ -222,8 +224,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
     sources.map((source) => [source.id, createEventValidator({ ...(source.trackingPlan ? { plan: source.trackingPlan } : {}), limits: config.limits })]),
   );
   const metrics = createCollectorMetrics({
-    logEvents: () => store.stats().events,
-    logBytes: () => store.stats().bytes,
+    ...(options.localLog === false ? {} : { logEvents: () => store.stats().events, logBytes: () => store.stats().bytes }),
     ...(options.sinkStatus ? { sinkLag: options.sinkStatus } : {}),
   });
   if (drift !== undefined) registerDriftGauges(metrics.registry, drift);

@@ -15,8 +15,9 @@ export interface CollectorMetrics {
  * process, as in tests, never share counters). Gauges that reflect the store and sinks are read at scrape time.
  */
 export function createCollectorMetrics(gauges: {
-  logEvents: () => number;
-  logBytes: () => number;
+  /** Size of the local log; omitted where there is none (a cluster-mode collector publishes to JetStream). */
+  logEvents?: () => number;
+  logBytes?: () => number;
   /** Per-sink lag and health; omitted where another process runs the outbox and reports them. */
   sinkLag?: () => ReadonlyArray<{ sink: string; lag: number; healthy: boolean }>;
 }): CollectorMetrics {
@@ -33,8 +34,9 @@ export function createCollectorMetrics(gauges: {
     ackSeconds: new Histogram({ name: 'tailor_store_ack_duration_seconds', help: 'Time from append to durable commit', buckets: latencyBuckets, registers: [registry] }),
   };
   // Every worker process reads the same store, so across a cluster these are taken once, not summed.
-  new Gauge({ name: 'tailor_log_events', help: 'Events in the local log', aggregator: 'first', registers: [registry], collect() { this.set(gauges.logEvents()); } });
-  new Gauge({ name: 'tailor_log_bytes', help: 'Bytes used by the local store on disk', aggregator: 'first', registers: [registry], collect() { this.set(gauges.logBytes()); } });
+  const { logEvents, logBytes } = gauges;
+  if (logEvents) new Gauge({ name: 'tailor_log_events', help: 'Events in the local log', aggregator: 'first', registers: [registry], collect() { this.set(logEvents()); } });
+  if (logBytes) new Gauge({ name: 'tailor_log_bytes', help: 'Bytes used by the local store on disk', aggregator: 'first', registers: [registry], collect() { this.set(logBytes()); } });
   if (gauges.sinkLag) registerSinkGauges(registry, gauges.sinkLag);
   return metrics;
 }
