@@ -131,6 +131,37 @@ describeWithClusterService(gap, 'cluster mode: two collectors, two processors (r
     // Profiles are complete: a shopper's profile counts all 25 of their events once.
     await waitFor('projection of the whole stream', async () => ((await profile(cluster.collectors[0]!.url, 'anonymousId:anon-kill-7')).body.counts as Record<string, number> | undefined)?.track === 25, 30_000, 100);
   }, 180_000);
+
+  it('holds a frequency cap from the ack on, through Redis, even while no processor has projected the outcome', async () => {
+    const [a, b] = cluster.collectors.map((c) => c.url) as [string, string];
+    const send = async (url: string, batch: unknown[]) => {
+      const response = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json' }, body: JSON.stringify({ batch }) });
+      expect(response.status).toBe(200);
+    };
+    const decideHero = async () => {
+      const response = await fetch(`${b}/v1/decide`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json' },
+        body: JSON.stringify({ anonymousId: 'cap-1', placements: [{ id: 'home-hero' }] }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { decisionId: string; placements: Array<{ items: Array<{ offerId: string }> }> };
+      return { decisionId: body.decisionId, offerId: body.placements[0]?.items[0]?.offerId };
+    };
+    // A shopper browses shoes until the (projected) profile earns them the shoes offer.
+    const views = Array.from({ length: 6 }, (_, i) => ({ type: 'track', event: 'Product Viewed', anonymousId: 'cap-1', messageId: `cap-1-view-${i}`, properties: { product_id: `shoe-${i}`, category: 'shoes', price: 90 } }));
+    await send(a, views);
+    let first = await decideHero();
+    await waitFor('the shoes offer for the shopper', async () => (first = await decideHero()).offerId === 'shoes-20', 30_000, 100);
+    // No processor from here on: whatever the decision counts now can only come from the collectors' Redis counters.
+    await Promise.all(cluster.processors.map((p) => killHard(p.child)));
+    // The shopper dismisses it on a page served by collector A; the example config suppresses an offer for 7
+    // days after one dismissal. The next decision, on collector B, already respects that.
+    await send(a, [{ type: 'track', event: 'Offer Dismissed', anonymousId: 'cap-1', messageId: 'cap-1-dismiss', properties: { decision_id: first.decisionId, offer_id: 'shoes-20', placement_id: 'home-hero' } }]);
+    const second = await decideHero();
+    expect(second.offerId).toBeDefined();
+    expect(second.offerId).not.toBe('shoes-20');
+  }, 60_000);
 });
 
 describeWithClusterService(gap ?? privatePostgresGap, 'cluster mode: PostgreSQL crashed and restarted under load', () => {

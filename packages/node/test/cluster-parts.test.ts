@@ -4,12 +4,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pack } from 'msgpackr';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithClusterService, POSTGRES_URL, postgresGap } from '../../test-utils/src/cluster-services';
+import { describeWithClusterService, POSTGRES_URL, postgresGap, REDIS_URL, redisGap } from '../../test-utils/src/cluster-services';
 import { natsGap } from '../../test-utils/src/services';
 import { createJetStreamIngestLog, partitionSubject } from '../src/cluster/ingest-log';
 import { fairShare, openLeaseConnection } from '../src/cluster/leases';
 import { partitionOf } from '../src/cluster/partition';
 import { consumerName, startPartitionConsumer } from '../src/cluster/partition-consumer';
+import { createRecentOutcomes, withRecentOutcomes } from '../src/cluster/recent-outcomes';
 import type { AppendResult, IngestedEvent } from '../src/collector/types';
 import type { AppendRequest } from '../src/storage/postgres-event-store';
 import { readStream, waitFor } from './nats-helpers';
@@ -17,13 +18,13 @@ import { freshSchema } from './storage-helpers';
 
 /* The parts of cluster mode against the machine's real NATS JetStream and PostgreSQL. */
 
-const gap = (await natsGap()) ?? (await postgresGap());
+const gap = (await natsGap()) ?? (await postgresGap()) ?? (await redisGap());
 const SILENT = { info() {}, warn() {}, error() {} };
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
 const event = (i: number, anonymousId = 'a1') => ({ type: 'track', event: 'Product Viewed', messageId: `m${i}`, anonymousId, properties: { i }, timestamp: new Date(T0 + i).toISOString() }) as unknown as IngestedEvent['event'];
 
-describeWithClusterService(gap, 'cluster parts: ingest log, partition consumer, leases (real NATS and PostgreSQL)', () => {
+describeWithClusterService(gap, 'cluster parts: ingest log, partition consumer, leases, outcome counters (real NATS, PostgreSQL, Redis)', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   const streams: string[] = [];
@@ -188,5 +189,35 @@ describeWithClusterService(gap, 'cluster parts: ingest log, partition consumer, 
     expect(fairShare(16, 3)).toBe(6);
     expect(fairShare(4, 8)).toBe(1);
     expect(fairShare(8, 0)).toBe(8);
+  });
+
+  it('counts offer outcomes per person in Redis, once per event, and adds to a profile only what it does not hold yet', async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL);
+    const prefix = `tailor:test:${randomBytes(4).toString('hex')}:outcomes:`;
+    const recent = createRecentOutcomes(redis, { keyPrefix: prefix, ttlMs: 60_000 });
+    const outcome = (messageId: string, name: string, offerId: string, at: number, ids: Record<string, string>) =>
+      ({ messageId, event: { type: 'track', event: name, messageId, ...ids, properties: { offer_id: offerId, placement_id: 'home-hero' }, timestamp: new Date(at).toISOString() } }) as unknown as IngestedEvent;
+    try {
+      await recent.record('shop', [
+        outcome('v1', 'Offer Viewed', 'shoes-20', T0 + 1_000, { anonymousId: 'a1' }),
+        outcome('d1', 'Offer Dismissed', 'shoes-20', T0 + 2_000, { anonymousId: 'a1', userId: 'u1' }),
+        { messageId: 'p1', event: event(1, 'a1') }, // not an outcome
+        outcome('v2', 'Offer Viewed', 'bags-bundle', T0 + 3_000, { userId: 'u1' }),
+      ]);
+      const both = await recent.read('shop', { userId: 'u1', anonymousId: 'a1' });
+      expect(both.map((r) => [r.outcome.type, r.outcome.offerId, r.at])).toEqual([
+        ['impression', 'shoes-20', T0 + 1_000],
+        ['dismiss', 'shoes-20', T0 + 2_000], // listed under both ids, counted once
+        ['impression', 'bags-bundle', T0 + 3_000],
+      ]);
+      expect(await recent.read('other-source', { anonymousId: 'a1' })).toEqual([]);
+      // A profile that already folded events up to T0 + 1.5 s gets only the two later outcomes.
+      const history = withRecentOutcomes(undefined, T0 + 1_500, both);
+      expect(Object.keys(history?.entries ?? {}).sort()).toEqual(['offer:bags-bundle', 'offer:shoes-20', 'placement:home-hero']);
+      expect(history?.entries['offer:shoes-20']).toEqual({ impressions: [], rejects: [T0 + 2_000] });
+    } finally {
+      redis.disconnect();
+    }
   });
 });

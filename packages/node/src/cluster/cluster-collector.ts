@@ -9,7 +9,11 @@ import { createTargetResolver } from '../collector/profile-projector';
 import { createProfileService } from '../collector/profile-routes';
 import type { Handler } from '../collector/handler';
 import { createJetStreamIngestLog } from './ingest-log';
+import { createRecentOutcomes, type PersonRef } from './recent-outcomes';
 import { openProfileCache, openSharedStore, requestErasure } from './shared-profiles';
+
+/** How long Redis counts an offer outcome: far longer than the projector takes to fold it into the profile. */
+const RECENT_OUTCOMES_TTL_MS = 10 * 60_000;
 
 export interface ClusterCollector {
   readonly url: string;
@@ -46,6 +50,15 @@ export async function startClusterCollector(config: CollectorConfig, options: { 
   const shared = await openSharedStore(cluster, config.dedupWindow, 8, logger);
   const cache = await openProfileCache(shared.profiles, cluster, logger);
   const nc = await connect({ servers: cluster.nats, name: 'tailor-collector', reconnect: true, maxReconnectAttempts: -1 });
+  // Frequency caps hold from the ack on: each accepted offer outcome is also counted in Redis for 10 minutes.
+  const recent =
+    cache.redis === undefined
+      ? undefined
+      : createRecentOutcomes(cache.redis, {
+          keyPrefix: `tailor:${cluster.schema}:outcomes:`,
+          ttlMs: RECENT_OUTCOMES_TTL_MS,
+          onError: (error) => logger.warn({ err: error }, 'could not count offer outcomes in Redis; frequency caps wait for the projector'),
+        });
   mkdirSync(config.dataDir, { recursive: true });
   // The local store holds only this collector's decision log; its event log stays empty.
   const local = createLmdbStore({ dataDir: config.dataDir, dedupWindowMs: config.dedupWindow });
@@ -61,7 +74,15 @@ export async function startClusterCollector(config: CollectorConfig, options: { 
   try {
     ingest = await startIngest(config, {
       logger,
-      store: { ...local, append: (sourceId, events, receivedAt) => log.append(sourceId, events, receivedAt) },
+      store: {
+        ...local,
+        async append(sourceId, events, receivedAt) {
+          const result = await log.append(sourceId, events, receivedAt);
+          if (recent !== undefined) await recent.record(sourceId, events.filter((_, i) => result.seqs[i] !== null));
+          return result;
+        },
+      },
+      ...(recent === undefined ? {} : { recentOutcomes: (sourceId: string, person: PersonRef) => recent.read(sourceId, person) }),
       profileReader: cache.profiles,
       localLog: false,
       ...(options.configDir === undefined ? {} : { configDir: options.configDir }),

@@ -31,7 +31,7 @@ export async function openProfileCache(
   store: AsyncProfileStore & ProfileLookups,
   cluster: ClusterConfig,
   logger: Pick<Logger, 'warn'>,
-): Promise<{ readonly profiles: AsyncProfileStore; close(): Promise<void> }> {
+): Promise<{ readonly profiles: AsyncProfileStore; readonly redis?: import('ioredis').Redis; close(): Promise<void> }> {
   if (cluster.redis === undefined) return { profiles: store, close: async () => undefined };
   const { Redis } = await import('ioredis');
   const redis = new Redis(cluster.redis, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -51,6 +51,7 @@ export async function openProfileCache(
   });
   return {
     profiles,
+    redis,
     async close() {
       redis.disconnect();
     },

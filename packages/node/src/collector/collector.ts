@@ -7,7 +7,7 @@ import { createKeyRing } from './auth';
 import type { CollectorConfig, Source } from './config';
 import { createHandler, type Handler } from './handler';
 import { createNodeListener, toFetchHandler } from './http-adapter';
-import { createDecisionService, loadSourceDecisions, type SourceDecisions } from './decisions';
+import { createDecisionService, loadSourceDecisions, type DecisionServiceOptions, type SourceDecisions } from './decisions';
 import { createDriftMonitor, driftModelsOf, registerDriftGauges, type DriftMonitor } from './drift-monitor';
 import { profileFeatures } from './features';
 import { createJetStreamSink, subjectToken } from './jetstream-sink';
@@ -190,6 +190,8 @@ export interface IngestOptions {
   readonly profiles?: ProfileService;
   /** False where accepted events do not go to `store` (cluster mode): /metrics then reports no local log size. */
   readonly localLog?: boolean;
+  /** Offer outcomes not in the profiles yet, for frequency caps (cluster mode: Redis). */
+  readonly recentOutcomes?: DecisionServiceOptions['recentOutcomes'];
   /** Where decisions look people up; default the store's own profiles (cluster mode: the shared store). */
   readonly profileReader?: Pick<AsyncProfileStore, 'findProfile'>;
 }
@@ -212,6 +214,7 @@ export async function startIngest(config: CollectorConfig, options: IngestOption
       ? undefined
       : createDecisionService({
           profiles: options.profileReader ?? toAsyncProfileStore(store.profiles),
+          ...(options.recentOutcomes === undefined ? {} : { recentOutcomes: options.recentOutcomes }),
           sources: decisionSources,
           features: profileFeatures,
           log: (sourceId, record) => store.decisionLog.append(sourceId, record),

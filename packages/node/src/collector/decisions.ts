@@ -29,6 +29,7 @@ import {
 import * as z from 'zod';
 import type { AsyncProfileStore } from '../storage/async-store';
 import type { Profile } from './types';
+import { withRecentOutcomes, type RecentOutcome } from '../cluster/recent-outcomes';
 
 /** A source's decisioning as the collector runs it: parsed config, compiled rules, loaded models. */
 export interface SourceDecisions {
@@ -164,6 +165,11 @@ export interface DecisionServiceOptions {
   /** Called per model a decision used, with the person's features and the propensities it gave (drift monitoring). */
   readonly onScored?: (modelId: string, features: FeatureValues, scores: readonly number[]) => void;
   readonly now?: () => number;
+  /**
+   * Offer outcomes (impressions, dismissals) accepted but perhaps not projected into the profile yet (cluster
+   * mode: Redis counters), so frequency caps hold from the moment the collector acked them.
+   */
+  readonly recentOutcomes?: (sourceId: string, person: { readonly userId?: string; readonly anonymousId?: string }) => Promise<readonly RecentOutcome[]>;
   /** Called when the profile store fails a lookup; the decision is then made without the person's profile. */
   readonly onProfileError?: (error: unknown, sourceId: string) => void;
 }
@@ -201,13 +207,17 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const at = now();
       const personalization = request.consent?.personalization ?? true;
       let profile: Profile | undefined;
+      let recent: readonly RecentOutcome[] = [];
       if (personalization) {
+        const person = { ...(request.userId === undefined ? {} : { userId: request.userId.trim() }), ...(request.anonymousId === undefined ? {} : { anonymousId: request.anonymousId.trim() }) };
+        const pending = options.recentOutcomes?.(sourceId, person);
         try {
           profile = await findPerson(options.profiles, sourceId, request);
         } catch (error) {
           // Offers without personalization beat no offers: the page still renders something sensible.
           options.onProfileError?.(error, sourceId);
         }
+        if (pending !== undefined) recent = await pending;
       }
       const units = {
         ...(profile === undefined ? {} : { profileId: profile.id }),
@@ -224,7 +234,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const features = profile === undefined ? undefined : options.features(profile, at);
       const inputs = {
         config: source.compiled,
-        ...(profile === undefined || features === undefined ? {} : { profile: { id: profile.id, traits: profile.traits, features }, history: historyOf(profile) }),
+        ...(profile === undefined || features === undefined ? {} : { profile: { id: profile.id, traits: profile.traits, features } }),
+        ...historyInput(profile, recent),
         scorers: source.scorers,
         assignments,
       };
@@ -285,6 +296,12 @@ function reportScores(onScored: NonNullable<DecisionServiceOptions['onScored']>,
   } catch {
     // monitoring only
   }
+}
+
+/** The contact history a decision counts: the profile's, plus recent outcomes it does not hold yet. */
+function historyInput(profile: Profile | undefined, recent: readonly RecentOutcome[]): { history?: InteractionHistory } {
+  const history = withRecentOutcomes(profile === undefined ? undefined : historyOf(profile), profile?.lastSeen, recent);
+  return history === undefined ? {} : { history };
 }
 
 function historyOf(profile: Profile): InteractionHistory {

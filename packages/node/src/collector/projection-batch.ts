@@ -328,18 +328,25 @@ function foldFeatures(doc: MutableProfile, event: SegmentEvent, receivedAt: numb
 
 const OUTCOME_BY_EVENT: ReadonlyMap<string, InteractionOutcome['type']> = new Map(Object.entries(OUTCOME_EVENTS).map(([type, name]) => [name, type as InteractionOutcome['type']]));
 
+/** What a tracked `Offer Viewed|Clicked|Converted|Dismissed` event means to contact policies, and when it happened. */
+export function outcomeOf(event: SegmentEvent, receivedAt: number): { readonly outcome: InteractionOutcome; readonly at: number } | undefined {
+  if (event.type !== 'track') return undefined;
+  const type = OUTCOME_BY_EVENT.get(event.event);
+  const properties = isRecord(event.properties) ? event.properties : {};
+  if (type === undefined || typeof properties.offer_id !== 'string') return undefined;
+  const channel = typeof event.context?.channel === 'string' ? event.context.channel : undefined;
+  const outcome = { type, offerId: properties.offer_id, ...(typeof properties.placement_id === 'string' ? { placementId: properties.placement_id } : {}), ...(channel === undefined ? {} : { channel }) };
+  return { outcome, at: eventTimeOf(event, receivedAt) };
+}
+
 function foldEvent(doc: MutableProfile, event: SegmentEvent, receivedAt: number): void {
   const at = eventTimeOf(event, receivedAt);
   foldFeatures(doc, event, receivedAt);
   bump(doc.counts, event.type);
   if (event.type === 'track') {
     bump(doc.events, event.event);
-    const outcome = OUTCOME_BY_EVENT.get(event.event);
-    const properties = isRecord(event.properties) ? event.properties : {};
-    if (outcome !== undefined && typeof properties.offer_id === 'string') {
-      const channel = typeof event.context?.channel === 'string' ? event.context.channel : undefined;
-      doc.interactions = recordOutcome(doc.interactions, { type: outcome, offerId: properties.offer_id, ...(typeof properties.placement_id === 'string' ? { placementId: properties.placement_id } : {}), ...(channel === undefined ? {} : { channel }) }, at);
-    }
+    const happened = outcomeOf(event, receivedAt);
+    if (happened !== undefined) doc.interactions = recordOutcome(doc.interactions, happened.outcome, happened.at);
   }
   // Group traits describe the account, not the person: only identify feeds person traits.
   if (event.type === 'identify' && isRecord(event.traits)) doc.traits = { ...doc.traits, ...event.traits };
