@@ -1,16 +1,23 @@
-import { hashDecisionConfig, parseDecisionConfig, type TransportRequest, type TransportResponse } from '@tailor/core';
+import { hashDecisionConfig, parseDecisionConfig, toCompactModel, type TransportRequest, type TransportResponse } from '@tailor/core';
 import { createFakePlatform, type FakePlatform } from '@tailor/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildLinearClassifierModel } from '../../test-utils/src/onnx-models';
 import { createFakeLockManager } from '../../test-utils/src/fake-web-locks';
 import { createTailor, type TailorClient } from './client';
 import { createDecisions } from './decisions';
+import { createScorer } from './onnx';
 import type { TailorDecisions } from './decisions-types';
 
 const FEATURES = ['session.product_views', 'session.add_to_carts'];
 const model = buildLinearClassifierModel({ seed: 5, features: FEATURES.length, metadata: { 'tailor.model_id': 'propensity', 'tailor.model_version': '1', 'tailor.feature_names': JSON.stringify(FEATURES) } });
+const compactModel = (() => {
+  const converted = toCompactModel(model.bytes);
+  if (!converted.ok) throw new Error(converted.error);
+  return converted.model;
+})();
 
-function publishedConfig(version = 'device-1', welcomeValue = 5) {
+/** The config as the collector publishes it: by default with the compact form of the model, as it serves one. */
+function publishedConfig(version = 'device-1', welcomeValue = 5, compactForm = true) {
   const parsed = parseDecisionConfig({
     version,
     placements: [{ id: 'home-hero', slots: 1, channel: 'web' }],
@@ -24,7 +31,8 @@ function publishedConfig(version = 'device-1', welcomeValue = 5) {
     experiments: [],
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  return { version, hash: hashDecisionConfig(parsed.config), config: parsed.config };
+  const models = parsed.config.models.map((ref) => ({ ...ref, ...(compactForm ? { compactUrl: `/v1/models/${ref.id}/compact` } : {}) }));
+  return { version, hash: hashDecisionConfig(parsed.config), config: { ...parsed.config, models } };
 }
 
 interface Server {
@@ -32,12 +40,15 @@ interface Server {
   configStatus: number;
   configRequests: number;
   decideBodies: unknown[];
+  /** Requests for model files (ONNX) and compact models. */
+  onnxRequests: number;
+  compactRequests: number;
   batches: Array<{ batch: Array<Record<string, any>> }>;
 }
 
 /** A collector stand-in behind the platform transport (config, decide, batches) and fetch (model bytes). */
 function serve(platform: FakePlatform): Server {
-  const server: Server = { published: publishedConfig(), configStatus: 200, configRequests: 0, decideBodies: [], batches: [] };
+  const server: Server = { published: publishedConfig(), configStatus: 200, configRequests: 0, decideBodies: [], onnxRequests: 0, compactRequests: 0, batches: [] };
   const respond = (status: number, body: string, headers: Record<string, string> = {}): TransportResponse => ({ status, header: (name) => headers[name.toLowerCase()] ?? null, text: async () => body });
   (platform as { transport: { send(request: TransportRequest): Promise<TransportResponse> } }).transport = {
     async send(request) {
@@ -47,6 +58,10 @@ function serve(platform: FakePlatform): Server {
         const published = server.published;
         if (request.headers['if-none-match'] === `"${published.hash}"`) return respond(304, '');
         return respond(200, JSON.stringify(published), { etag: `"${published.hash}"` });
+      }
+      if (request.url.endsWith('/v1/models/propensity/compact')) {
+        server.compactRequests++;
+        return respond(200, JSON.stringify(compactModel), { 'content-type': 'application/json' });
       }
       if (request.url.endsWith('/v1/decide')) {
         server.decideBodies.push(JSON.parse(request.body as string));
@@ -58,6 +73,7 @@ function serve(platform: FakePlatform): Server {
   };
   vi.stubGlobal('fetch', async (url: string) => {
     if (!String(url).endsWith('/v1/models/propensity')) return new Response('', { status: 404 });
+    server.onnxRequests++;
     return new Response(new Blob([model.bytes as BlobPart]), { status: 200 });
   });
   return server;
@@ -185,5 +201,25 @@ describe('createDecisions (on the device)', () => {
     const state = await second.decisions.decide('home-hero', { reload: true });
     expect(server.configRequests).toBe(1);
     expect(state.offers[0]?.offerId).toBe('shoe-sale');
+  });
+
+  it('scores with the compact form of a model, never fetching the ONNX file', async () => {
+    const { client, decisions } = setup();
+    client.track('Product Viewed', { product_id: 'p1', category: 'Shoes' });
+    await until(() => true);
+    const state = await decisions.decide('home-hero', { compact: true });
+    expect(state).toMatchObject({ source: 'device', offers: [{ offerId: 'shoe-sale' }] });
+    expect(server.compactRequests).toBe(1);
+    expect(server.onnxRequests).toBe(0);
+  });
+
+  it('without a compact form, leaves offers scored by the model to the collector, unless createScorer reads the ONNX file', async () => {
+    server.published = publishedConfig('device-1', 5, false);
+    const plain = setup();
+    expect(await plain.decisions.decide('home-hero')).toMatchObject({ source: 'server', decisionId: 'server-1' });
+    expect(server.onnxRequests).toBe(0);
+    const withReader = setup({ createScorer: (bytes) => createScorer(bytes) });
+    expect(await withReader.decisions.decide('home-hero', { reader: true })).toMatchObject({ source: 'device' });
+    expect(server.onnxRequests).toBe(1);
   });
 });

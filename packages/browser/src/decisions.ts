@@ -5,7 +5,7 @@ import {
   createConditionMatcher,
   compileDecisionConfig,
   decideWithCandidates,
-  loadModel,
+  loadCompactModel,
   recordOutcome,
   toDecisionLogRecord,
   trimDecisionLogRecord,
@@ -16,6 +16,7 @@ import {
   type ExperimentAssignment,
   type Holdout,
   type InteractionHistory,
+  type ModelRef,
   type OutgoingEvent,
   type Platform,
   type Scorer,
@@ -38,19 +39,24 @@ export interface DecisionsOptions {
   /** How long a cached decision config is used without asking the collector again. Default 5 minutes. */
   readonly configTtlMs?: number;
   /**
-   * Scores a model Tailor's own evaluators cannot (any graph but linear and tree ensembles): pass
-   * `createScorer` from `@tailor/browser/onnx`, which loads onnxruntime-web lazily. Without it such offers
-   * are decided by the collector.
+   * Loads a model from its ONNX file when the collector serves no compact form of it (an older collector,
+   * or a model the compact form cannot express): pass `createScorer` from `@tailor/browser/onnx`. Only
+   * synchronous scorers decide on the device (linear and tree models); offers scored by any other model are
+   * decided by the collector, as they are without this option. The default keeps the ONNX reader out of
+   * the bundle: models arrive in the compact JSON form from `GET /v1/models/:id/compact`.
    */
   readonly createScorer?: (bytes: Uint8Array) => Promise<Scorer>;
   /** Re-decide placements in use this long after the on-device profile changed. Default 50 ms. */
   readonly redecideDelayMs?: number;
 }
 
+/** A model as the collector publishes it: the ONNX file at `url`, and its compact form at `compactUrl` when it has one. */
+type PublishedModel = ModelRef & { readonly compactUrl?: string };
+
 interface Published {
   readonly version: string;
   readonly hash: string;
-  readonly config: DecisionConfig & { readonly experiments?: readonly Experiment[]; readonly holdout?: Holdout };
+  readonly config: DecisionConfig & { readonly experiments?: readonly Experiment[]; readonly holdout?: Holdout; readonly models: readonly PublishedModel[] };
 }
 
 interface Loaded {
@@ -116,10 +122,11 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
   const personalization = () => client.getSnapshot().consent.purposes.personalization === true;
   const key = (placementId: string, context: Readonly<Record<string, unknown>> | undefined) => `${placementId}\u0000${context === undefined ? '' : stableJson(context)}`;
 
+  /** A request to the collector: `path` is on its endpoint when it starts with `/`, else a full URL. */
   async function request(path: string, init: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> }) {
     const { endpoint, writeKey } = client.connection;
     return platform.transport.send({
-      url: endpoint + path,
+      url: path.startsWith('/') ? endpoint + path : path,
       method: init.method,
       headers: { authorization: `Basic ${btoa(`${writeKey}:`)}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
       ...(init.body === undefined ? {} : { body: init.body }),
@@ -133,20 +140,41 @@ export function createDecisions(client: TailorClient<any>, options: DecisionsOpt
     const missingModels = new Set<string>();
     for (const ref of published.config.models) {
       try {
-        const bytes = await modelBytes(ref.id, ref.url, ref.sha256);
-        if (bytes === undefined) {
-          missingModels.add(ref.id);
-          continue;
-        }
-        const result = loadModel(bytes);
-        if (result.ok) scorers.set(ref.id, result.scorer);
-        else missingModels.add(ref.id); // decide() needs synchronous scorers; onnxruntime models go to the server
+        const scorer = await loadScorer(ref);
+        if (scorer !== undefined) scorers.set(ref.id, scorer);
+        else missingModels.add(ref.id);
       } catch (error) {
         logger.warn({ error, model: ref.id }, 'tailor: could not load a model; its offers are decided by the collector');
         missingModels.add(ref.id);
       }
     }
     return { published, compiled, scorers, missingModels };
+  }
+
+  /** The compact form first (no ONNX reader on the device), then the ONNX file through `createScorer` if given. */
+  async function loadScorer(ref: PublishedModel): Promise<SyncScorer | undefined> {
+    if (ref.compactUrl !== undefined) {
+      const loaded = loadCompactModel(await compactModel(ref.id, ref.compactUrl, ref.sha256));
+      if (loaded.ok) return loaded.scorer;
+      logger.info({ model: ref.id, error: loaded.error }, 'tailor: the compact form of a model could not be loaded');
+    }
+    if (options.createScorer === undefined) return undefined;
+    const bytes = await modelBytes(ref.id, ref.url, ref.sha256);
+    const scorer = bytes === undefined ? undefined : await options.createScorer(bytes);
+    // decide() needs synchronous scorers; onnxruntime models go to the server.
+    return scorer?.sync === true ? (scorer as SyncScorer) : undefined;
+  }
+
+  /** A model's compact form (JSON), from the device cache when the model's hash matches. */
+  async function compactModel(id: string, url: string, sha256: string | undefined): Promise<unknown> {
+    const cacheKey = `compact:${id}:${sha256 ?? ''}`;
+    const cached = sha256 === undefined ? undefined : await store?.getJson(cacheKey);
+    if (cached !== undefined) return cached;
+    const response = await request(url, { method: 'GET' });
+    if (response.status !== 200) return undefined;
+    const model: unknown = JSON.parse(await response.text());
+    if (sha256 !== undefined) await store?.setJson(cacheKey, model);
+    return model;
   }
 
   async function modelBytes(id: string, url: string | undefined, sha256: string | undefined): Promise<Uint8Array | undefined> {

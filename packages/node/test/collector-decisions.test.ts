@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '@tailor/core';
+import { loadCompactModel, loadModel } from '@tailor/core';
 import { buildLinearClassifierModel } from '../../test-utils/src/onnx-models';
 import { exportOnnx } from '../src/training/onnx-export';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +151,27 @@ describe('collector: POST /v1/decide', () => {
     expect(modelRef.url).toBe('/v1/models/propensity');
     const bytes = new Uint8Array(await (await fetch(`${collector.url}${modelRef.url}`, { headers: { authorization: basicAuth(WRITE_KEY) } })).arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(modelRef.sha256);
+  });
+
+  it('serves the compact form of each model, which scores as the ONNX file does', async () => {
+    const collector = await start();
+    const published = (await (await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY) } })).json()) as { config: { models: Array<{ compactUrl: string; sha256: string }> } };
+    const modelRef = published.config.models[0] as { compactUrl: string; sha256: string };
+    expect(modelRef.compactUrl).toBe('/v1/models/propensity/compact');
+    const response = await fetch(`${collector.url}${modelRef.compactUrl}`, { headers: { authorization: basicAuth(WRITE_KEY) } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const etag = response.headers.get('etag') as string;
+    expect(etag).toBe(`"${modelRef.sha256}-compact"`);
+    const compact = loadCompactModel(await response.json());
+    const onnx = loadModel(model.bytes);
+    if (!compact.ok || !onnx.ok) throw new Error('both forms should load');
+    const rows = Float32Array.of(3, 120, 1, 0, 0, 0);
+    expect(Array.from(compact.scorer.score(rows, 2))).toEqual(Array.from(onnx.scorer.score(rows, 2)));
+    const again = await fetch(`${collector.url}${modelRef.compactUrl}`, { headers: { authorization: basicAuth(WRITE_KEY), 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    const other = await fetch(`${collector.url}/v1/models/propensity/weights`, { headers: { authorization: basicAuth(WRITE_KEY) } });
+    expect(other.status).toBe(404);
   });
 
   it('explains bad requests and refuses what it cannot answer', async () => {

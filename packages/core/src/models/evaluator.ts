@@ -1,4 +1,5 @@
 import type { ModelInfo, SyncScorer } from '../decision/types';
+import type { CompactPreprocessor } from './compact-model';
 import type { OnnxAttribute, OnnxNode } from './onnx-model';
 
 /**
@@ -25,6 +26,9 @@ export interface CompileFailure {
 
 export type CompileResult = RowEvaluator | CompileFailure;
 
+/** An ONNX operator converted to its compact form, with the task the operator implies. */
+export type Conversion<Spec> = { readonly ok: true; readonly task: ModelInfo['task']; readonly spec: Spec } | CompileFailure;
+
 export const invalid = (error: string): CompileFailure => ({ ok: false, reason: 'invalid', error });
 export const unsupported = (error: string): CompileFailure => ({ ok: false, reason: 'unsupported', error });
 
@@ -41,27 +45,28 @@ export const hasAttribute = (node: OnnxNode, name: string): boolean => node.attr
 /** Rewrites a row in place before the model sees it (ai.onnx.ml Scaler, Normalizer). */
 export type RowTransform = (row: Float32Array) => void;
 
-/** ai.onnx.ml Scaler: `(x − offset) × scale`, per feature or one pair for all, in float32. */
-export function compileScaler(node: OnnxNode, width: number): RowTransform | CompileFailure {
-  const scale = Float32Array.from(floatsOf(node, 'scale'));
-  const offset = Float32Array.from(floatsOf(node, 'offset'));
-  if (scale.length !== offset.length || (scale.length !== 1 && scale.length !== width)) {
-    return invalid(`Scaler needs "scale" and "offset" of length 1 or ${width} (the feature count), got ${scale.length} and ${offset.length}`);
-  }
-  const shared = scale.length === 1;
+/**
+ * A row transform from its compact form: ai.onnx.ml Scaler, `(x − offset) × scale` per feature or one
+ * pair for all, in float32; or Normalizer, each row divided by its MAX, L1 or L2 norm (left as is when the
+ * norm is 0).
+ */
+export function compileRowTransform(spec: CompactPreprocessor, width: number): RowTransform | CompileFailure {
   const f = Math.fround;
-  return (row) => {
-    for (let i = 0; i < row.length; i++) {
-      const k = shared ? 0 : i;
-      row[i] = f((row[i] as number) - (offset[k] as number)) * (scale[k] as number);
+  if (spec.op === 'scaler') {
+    const scale = Float32Array.from(spec.scale);
+    const offset = Float32Array.from(spec.offset);
+    if (scale.length !== offset.length || (scale.length !== 1 && scale.length !== width)) {
+      return invalid(`Scaler needs "scale" and "offset" of length 1 or ${width} (the feature count), got ${scale.length} and ${offset.length}`);
     }
-  };
-}
-
-/** ai.onnx.ml Normalizer: each row divided by its MAX, L1 or L2 norm (left as is when the norm is 0). */
-export function compileNormalizer(node: OnnxNode): RowTransform | CompileFailure {
-  const norm = stringOf(node, 'norm') ?? 'MAX';
-  const f = Math.fround;
+    const shared = scale.length === 1;
+    return (row) => {
+      for (let i = 0; i < row.length; i++) {
+        const k = shared ? 0 : i;
+        row[i] = f((row[i] as number) - (offset[k] as number)) * (scale[k] as number);
+      }
+    };
+  }
+  const norm = spec.op === 'normalizer' ? spec.norm : undefined;
   if (norm === 'MAX') {
     return (row) => {
       let max = -3.4028234663852886e38;
@@ -89,7 +94,7 @@ export function compileNormalizer(node: OnnxNode): RowTransform | CompileFailure
       }
     };
   }
-  return invalid(`Normalizer "norm" must be MAX, L1 or L2, got "${norm}"`);
+  return invalid(`Normalizer "norm" must be MAX, L1 or L2, got "${String(norm)}"`);
 }
 
 /**

@@ -10,8 +10,10 @@ export type PostTransform = 'NONE' | 'LOGISTIC' | 'SOFTMAX' | 'SOFTMAX_ZERO';
 
 export function parsePostTransform(value: string | undefined): PostTransform | undefined {
   const name = value ?? 'NONE';
-  return name === 'NONE' || name === 'LOGISTIC' || name === 'SOFTMAX' || name === 'SOFTMAX_ZERO' ? name : undefined;
+  return isPostTransform(name) ? name : undefined;
 }
+
+export const isPostTransform = (name: unknown): name is PostTransform => name === 'NONE' || name === 'LOGISTIC' || name === 'SOFTMAX' || name === 'SOFTMAX_ZERO';
 
 /** 1 / (1 + e^−|x|), mirrored for negative x, in float32 (never overflows). */
 export function logistic(x: number): number {

@@ -1,4 +1,15 @@
-export { loadModel, type LoadModelOptions, type LoadModelResult } from './load';
+export {
+  COMPACT_MODEL_FORMAT,
+  loadCompactModel,
+  type CompactLinear,
+  type CompactModel,
+  type CompactPreprocessor,
+  type CompactTreeClassifier,
+  type CompactTreeNodes,
+  type CompactTreeRegressor,
+  type LoadCompactModelResult,
+} from './compact-model';
+export { loadModel, toCompactModel, type LoadModelOptions, type LoadModelResult, type ToCompactModelResult } from './load';
 export {
   readOnnxModel,
   type OnnxAttribute,

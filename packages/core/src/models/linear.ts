@@ -1,24 +1,18 @@
-import { logistic, parsePostTransform, transformScores } from './float-math';
-import { floatOf, floatsOf, intOf, intsOf, invalid, stringOf, stringsOf, unsupported, type CompileResult } from './evaluator';
+import type { CompactLinear } from './compact-model';
+import { floatOf, floatsOf, intOf, intsOf, invalid, stringOf, stringsOf, unsupported, type Conversion } from './evaluator';
+import { parsePostTransform } from './float-math';
 import { ONNX_FLOAT, type OnnxNode, type OnnxTensor } from './onnx-model';
 
 const f = Math.fround;
-
-/** Σ x·w + bias over one row, accumulated in double and rounded once (onnxruntime's sgemm is at least as exact). */
-function dot(input: Float32Array, offset: number, weights: Float32Array, from: number, width: number): number {
-  let sum = 0;
-  for (let j = 0; j < width; j++) sum += (input[offset + j] as number) * (weights[from + j] as number);
-  return sum;
-}
 
 /**
  * ai.onnx.ml LinearClassifier. With one coefficient row and two class labels onnxruntime writes
  * `[1 − p, p]`, where p is the logistic of the score under LOGISTIC and the raw score under any other
  * transform (SOFTMAX of one score is not applied); with one row per class it transforms the row of scores.
  */
-export function compileLinearClassifier(node: OnnxNode): CompileResult {
-  const coefficients = Float32Array.from(floatsOf(node, 'coefficients'));
-  const intercepts = Float32Array.from(floatsOf(node, 'intercepts'));
+export function toCompactLinearClassifier(node: OnnxNode): Conversion<CompactLinear> {
+  const coefficients = Array.from(floatsOf(node, 'coefficients'), f);
+  const intercepts = Array.from(floatsOf(node, 'intercepts'), f);
   const targets = intercepts.length;
   if (targets === 0) return invalid('LinearClassifier has no "intercepts"');
   if (coefficients.length === 0 || coefficients.length % targets !== 0) {
@@ -27,57 +21,38 @@ export function compileLinearClassifier(node: OnnxNode): CompileResult {
   const transform = parsePostTransform(stringOf(node, 'post_transform'));
   if (transform === undefined) return unsupported(`LinearClassifier post_transform "${stringOf(node, 'post_transform')}"`);
   const labels = Math.max(intsOf(node, 'classlabels_ints').length, stringsOf(node, 'classlabels_strings').length);
-  const width = coefficients.length / targets;
-  if (targets === 1) {
-    const twoColumns = labels === 2;
-    return {
-      ok: true,
-      task: 'classifier',
-      columns: twoColumns ? 2 : 1,
-      reads: { count: width, exact: true },
-      evaluate(input, offset, out) {
-        const score = f(dot(input, offset, coefficients, 0, width) + (intercepts[0] as number));
-        const p = transform === 'LOGISTIC' ? logistic(score) : score;
-        if (twoColumns) {
-          out[0] = f(1 - p);
-          out[1] = p;
-        } else out[0] = p;
-      },
-    };
-  }
+  const single = targets === 1;
   return {
     ok: true,
     task: 'classifier',
-    columns: targets,
-    reads: { count: width, exact: true },
-    evaluate(input, offset, out) {
-      for (let k = 0; k < targets; k++) out[k] = f(dot(input, offset, coefficients, k * width, width) + (intercepts[k] as number));
-      transformScores(transform, out, 0, targets);
+    spec: {
+      kind: 'linear',
+      width: coefficients.length / targets,
+      weights: coefficients,
+      bias: intercepts,
+      alpha: 1,
+      roundProduct: false,
+      transform: single && transform !== 'LOGISTIC' ? 'NONE' : transform,
+      complement: single && labels === 2,
     },
   };
 }
 
 /** ai.onnx.ml LinearRegressor; onnxruntime ignores the post transform when there is one target. */
-export function compileLinearRegressor(node: OnnxNode): CompileResult {
-  const coefficients = Float32Array.from(floatsOf(node, 'coefficients'));
+export function toCompactLinearRegressor(node: OnnxNode): Conversion<CompactLinear> {
+  const coefficients = Array.from(floatsOf(node, 'coefficients'), f);
   const targets = intOf(node, 'targets', 1);
   if (targets < 1 || coefficients.length === 0 || coefficients.length % targets !== 0) {
     return invalid(`LinearRegressor has ${coefficients.length} coefficients for ${targets} targets`);
   }
   const given = floatsOf(node, 'intercepts');
-  const intercepts = given.length === targets ? Float32Array.from(given) : new Float32Array(targets);
+  const intercepts = given.length === targets ? Array.from(given, f) : new Array<number>(targets).fill(0);
   const transform = parsePostTransform(stringOf(node, 'post_transform'));
   if (transform === undefined) return unsupported(`LinearRegressor post_transform "${stringOf(node, 'post_transform')}"`);
-  const width = coefficients.length / targets;
   return {
     ok: true,
     task: 'regressor',
-    columns: targets,
-    reads: { count: width, exact: true },
-    evaluate(input, offset, out) {
-      for (let k = 0; k < targets; k++) out[k] = f(dot(input, offset, coefficients, k * width, width) + (intercepts[k] as number));
-      if (targets > 1) transformScores(transform, out, 0, targets);
-    },
+    spec: { kind: 'linear', width: coefficients.length / targets, weights: coefficients, bias: intercepts, alpha: 1, roundProduct: false, transform: targets > 1 ? transform : 'NONE', complement: false },
   };
 }
 
@@ -92,7 +67,7 @@ function floatValues(tensor: OnnxTensor | undefined, what: string): Float32Array
  * A logistic or linear regression written with standard operators: `MatMul` (+ `Add`) or `Gemm`, then
  * optionally `Sigmoid`. `nodes` is that chain, already checked to feed one into the next.
  */
-export function compileLinearGraph(nodes: readonly OnnxNode[], initializers: ReadonlyMap<string, OnnxTensor>): CompileResult {
+export function toCompactLinearGraph(nodes: readonly OnnxNode[], initializers: ReadonlyMap<string, OnnxTensor>): Conversion<CompactLinear> {
   const [first, ...rest] = nodes;
   if (first === undefined) return invalid('empty linear graph');
   let weights: Float32Array;
@@ -148,15 +123,16 @@ export function compileLinearGraph(nodes: readonly OnnxNode[], initializers: Rea
   return {
     ok: true,
     task: sigmoid ? 'classifier' : 'regressor',
-    columns,
-    reads: { count: width, exact: true },
-    evaluate(input, offset, out) {
-      for (let k = 0; k < columns; k++) {
-        const product = dot(input, offset, rowWeights, k * width, width);
-        // MatMul and Add are separate kernels (two float roundings); Gemm adds beta·C inside the product.
-        const score = gemm ? f(alpha * product + f(beta * biasAt(k))) : f(f(product) + biasAt(k));
-        out[k] = sigmoid ? logistic(score) : score;
-      }
+    spec: {
+      kind: 'linear',
+      width,
+      weights: Array.from(rowWeights),
+      // MatMul and Add are separate kernels (two float roundings); Gemm adds beta·C inside the product.
+      bias: Array.from({ length: columns }, (_, k) => (gemm ? f(beta * biasAt(k)) : biasAt(k))),
+      alpha: gemm ? alpha : 1,
+      roundProduct: !gemm,
+      transform: sigmoid ? 'LOGISTIC' : 'NONE',
+      complement: false,
     },
   };
 }

@@ -1,8 +1,8 @@
-import { logistic, parsePostTransform, transformScores, type PostTransform } from './float-math';
-import { floatsOf, hasAttribute, intOf, intsOf, invalid, stringOf, stringsOf, unsupported, type CompileFailure, type CompileResult } from './evaluator';
+import type { CompactTreeClassifier, CompactTreeNodes, CompactTreeRegressor } from './compact-model';
+import { floatsOf, hasAttribute, intOf, intsOf, invalid, stringOf, stringsOf, unsupported, type CompileFailure, type Conversion } from './evaluator';
+import { parsePostTransform } from './float-math';
 import type { OnnxNode } from './onnx-model';
 
-const f = Math.fround;
 const LEAF = 6;
 const MODES: Readonly<Record<string, number>> = { BRANCH_LEQ: 0, BRANCH_LT: 1, BRANCH_GTE: 2, BRANCH_GT: 3, BRANCH_EQ: 4, BRANCH_NEQ: 5, LEAF };
 
@@ -19,13 +19,13 @@ interface FlatTrees {
   readonly trueChild: Int32Array;
   readonly falseChild: Int32Array;
   readonly roots: Int32Array;
+  /** Tree and node ids as in the file, for messages. */
+  readonly treeIds: readonly number[];
+  readonly nodeIds: readonly number[];
   readonly weightStart: Int32Array;
   readonly weightCount: Int32Array;
   readonly weightTarget: Int32Array;
   readonly weightValue: Float32Array;
-  readonly maxFeature: number;
-  /** The mode every branch shares (converters write one, usually BRANCH_LEQ or BRANCH_LT), else -1. */
-  readonly branchMode: number;
 }
 
 /** The attributes with a `class_` (classifier) or `target_` (regressor) prefix that hold the leaf votes. */
@@ -49,8 +49,6 @@ function flattenTrees(node: OnnxNode, prefix: 'class' | 'target'): FlatTrees | C
   }
   const index = new Map<string, number>();
   const mode = new Uint8Array(n);
-  let maxFeature = -1;
-  let branchMode = -2;
   for (let i = 0; i < n; i++) {
     const key = `${treeIds[i]}:${nodeIds[i]}`;
     if (index.has(key)) return invalid(`${node.opType} lists node ${nodeIds[i]} of tree ${treeIds[i]} twice`);
@@ -60,8 +58,6 @@ function flattenTrees(node: OnnxNode, prefix: 'class' | 'target'): FlatTrees | C
     mode[i] = code;
     if (code !== LEAF) {
       if ((featureIds[i] as number) < 0) return invalid(`${node.opType} node ${nodeIds[i]} of tree ${treeIds[i]} tests feature ${featureIds[i]}`);
-      maxFeature = Math.max(maxFeature, featureIds[i] as number);
-      branchMode = branchMode === -2 || branchMode === code ? code : -1;
     }
   }
   const trueChild = new Int32Array(n);
@@ -79,8 +75,6 @@ function flattenTrees(node: OnnxNode, prefix: 'class' | 'target'): FlatTrees | C
   if ('ok' in weights) return weights;
   const roots: number[] = [];
   for (let i = 0; i < n; i++) if (i === 0 || treeIds[i] !== treeIds[i - 1]) roots.push(i);
-  const cycle = findCycle(roots, mode, trueChild, falseChild);
-  if (cycle !== undefined) return invalid(`${node.opType} tree ${treeIds[cycle]} loops back to node ${nodeIds[cycle]}`);
   return {
     feature: Int32Array.from(featureIds),
     threshold: Float32Array.from(values),
@@ -89,9 +83,9 @@ function flattenTrees(node: OnnxNode, prefix: 'class' | 'target'): FlatTrees | C
     trueChild,
     falseChild,
     roots: Int32Array.from(roots),
+    treeIds,
+    nodeIds,
     ...weights,
-    maxFeature,
-    branchMode: branchMode === -2 ? -1 : branchMode,
   };
 }
 
@@ -131,99 +125,65 @@ function leafWeights(node: OnnxNode, prefix: 'class' | 'target', index: Readonly
   return { weightStart, weightCount, weightTarget, weightValue };
 }
 
-/** A node reachable from itself (which would make a traversal loop forever), by an iterative colour DFS. */
-function findCycle(roots: readonly number[], mode: Uint8Array, trueChild: Int32Array, falseChild: Int32Array): number | undefined {
-  const state = new Uint8Array(mode.length); // 0 unseen, 1 on the current path, 2 done
-  for (const root of roots) {
-    if (state[root] === 2) continue;
-    const stack: number[] = [root];
-    const nextChild: number[] = [0];
-    state[root] = 1;
+/** Nodes a model may hold once unfolded into preorder (a node shared by two parents is copied). */
+const MAX_PREORDER_NODES = 4_000_000;
+
+/**
+ * The trees in preorder, the compact form's layout: each tree's nodes from its root, a node before its
+ * children, so a device can check in one pass that every walk ends. Tree order and each leaf's votes stay
+ * as they were, so scores are summed in the same order. Unreachable nodes are left out; a node shared by
+ * two parents is copied; a node reached again below itself is an error (a walk would never end).
+ */
+function toPreorder(trees: FlatTrees, opType: string): CompactTreeNodes | CompileFailure {
+  const { mode, feature, threshold, missingTrue, weightStart, weightCount } = trees;
+  const onPath = new Uint8Array(mode.length);
+  const nodes: { [K in keyof CompactTreeNodes]: number[] } = { feature: [], threshold: [], mode: [], missingTrue: [], trueChild: [], falseChild: [], roots: [], leafStart: [], leafCount: [], leafTarget: Array.from(trees.weightTarget), leafValue: Array.from(trees.weightValue) };
+  // Pairs of (node, the parent slot pointing at it: index · 2 + side, −1 for a root, −2 marks leaving the node).
+  const stack: number[] = [];
+  for (const root of trees.roots) {
+    nodes.roots.push(nodes.feature.length);
+    stack.push(root, -1);
     while (stack.length > 0) {
-      const top = stack.length - 1;
-      const at = stack[top] as number;
-      const step = nextChild[top] as number;
-      if (mode[at] === LEAF || step === 2) {
-        state[at] = 2;
-        stack.pop();
-        nextChild.pop();
+      const slot = stack.pop() as number;
+      const at = stack.pop() as number;
+      if (slot === -2) {
+        onPath[at] = 0;
         continue;
       }
-      nextChild[top] = step + 1;
-      const child = (step === 0 ? trueChild[at] : falseChild[at]) as number;
-      if (state[child] === 1) return child;
-      if (state[child] === 0) {
-        state[child] = 1;
-        stack.push(child);
-        nextChild.push(0);
+      if (onPath[at] === 1) return invalid(`${opType} tree ${trees.treeIds[at]} loops back to node ${trees.nodeIds[at]}`);
+      const placed = nodes.feature.length;
+      if (placed >= MAX_PREORDER_NODES) return unsupported(`${opType} unfolds into more than ${MAX_PREORDER_NODES} nodes`);
+      if (slot >= 0) ((slot & 1) === 0 ? nodes.trueChild : nodes.falseChild)[slot >> 1] = placed;
+      const leaf = mode[at] === LEAF;
+      nodes.feature.push(leaf ? -1 : (feature[at] as number));
+      nodes.threshold.push(leaf ? 0 : (threshold[at] as number));
+      nodes.mode.push(leaf ? 0 : (mode[at] as number));
+      nodes.missingTrue.push(leaf ? 0 : (missingTrue[at] as number));
+      nodes.trueChild.push(0);
+      nodes.falseChild.push(0);
+      nodes.leafStart.push(leaf ? (weightStart[at] as number) : 0);
+      nodes.leafCount.push(leaf ? (weightCount[at] as number) : 0);
+      if (!leaf) {
+        onPath[at] = 1;
+        stack.push(at, -2, trees.falseChild[at] as number, placed * 2 + 1, trees.trueChild[at] as number, placed * 2);
       }
     }
   }
-  return undefined;
-}
-
-/** Walks one tree for the row at `offset` and returns its leaf's node index. */
-type LeafFinder = (input: Float32Array, offset: number, root: number) => number;
-
-/**
- * A traversal specialised for the trees: the arrays are captured once, leaves are marked by feature −1 so the
- * loop reads one array, and a single shared branch mode skips the per-node switch. NaN takes the true branch
- * only where the node tracks missing values (and for BRANCH_NEQ, where NaN ≠ t holds).
- */
-function createLeafFinder(trees: FlatTrees): LeafFinder {
-  const { mode, threshold, missingTrue, trueChild, falseChild } = trees;
-  const feature = Int32Array.from(trees.feature, (id, i) => (mode[i] === LEAF ? -1 : id));
-  const step = (go: boolean, at: number, x: number): number => (go || (missingTrue[at] === 1 && x !== x) ? trueChild[at] : falseChild[at]) as number;
-  if (trees.branchMode === 0) {
-    return (input, offset, root) => {
-      let at = root;
-      for (let id = feature[at] as number; id >= 0; id = feature[at] as number) {
-        const x = input[offset + id] as number;
-        at = (x <= (threshold[at] as number) || (missingTrue[at] === 1 && x !== x) ? trueChild[at] : falseChild[at]) as number;
-      }
-      return at;
-    };
-  }
-  if (trees.branchMode === 1) {
-    return (input, offset, root) => {
-      let at = root;
-      for (let id = feature[at] as number; id >= 0; id = feature[at] as number) {
-        const x = input[offset + id] as number;
-        at = (x < (threshold[at] as number) || (missingTrue[at] === 1 && x !== x) ? trueChild[at] : falseChild[at]) as number;
-      }
-      return at;
-    };
-  }
-  return (input, offset, root) => {
-    let at = root;
-    for (let id = feature[at] as number; id >= 0; id = feature[at] as number) {
-      const x = input[offset + id] as number;
-      const t = threshold[at] as number;
-      switch (mode[at]) {
-        case 0: at = step(x <= t, at, x); break;
-        case 1: at = step(x < t, at, x); break;
-        case 2: at = step(x >= t, at, x); break;
-        case 3: at = step(x > t, at, x); break;
-        case 4: at = step(x === t, at, x); break;
-        default: at = step(x !== t, at, x);
-      }
-    }
-    return at;
-  };
+  return nodes;
 }
 
 /**
- * ai.onnx.ml TreeEnsembleClassifier: leaf votes summed per class in float32, then base values and the post
- * transform applied exactly as onnxruntime 1.30 does, including its binary special cases: with votes for
- * one class only, the other column is derived (`[1 − s, s]`, `[−s, s]`, or the logistic of ±s), and a
- * class that received no vote reads as 0 whatever its base value.
+ * ai.onnx.ml TreeEnsembleClassifier in compact form: leaf votes summed per class in float32, then base
+ * values and the post transform applied exactly as onnxruntime 1.30 does, including its binary special
+ * cases: with votes for one class only, the other column is derived (`[1 − s, s]`, `[−s, s]`, or the
+ * logistic of ±s), and a class that received no vote reads as 0 whatever its base value.
  */
-export function compileTreeEnsembleClassifier(node: OnnxNode): CompileResult {
+export function toCompactTreeClassifier(node: OnnxNode): Conversion<CompactTreeClassifier> {
   const classes = Math.max(intsOf(node, 'classlabels_int64s').length, stringsOf(node, 'classlabels_strings').length);
   if (classes < 2) return unsupported(`${node.opType} with ${classes} class label(s)`);
   const transform = parsePostTransform(stringOf(node, 'post_transform'));
   if (transform === undefined) return unsupported(`${node.opType} post_transform "${stringOf(node, 'post_transform')}"`);
-  const base = Float64Array.from(floatsOf(node, 'base_values'), f);
+  const base = Array.from(floatsOf(node, 'base_values'), Math.fround);
   // onnxruntime accepts 0, 1 or 2 base values for two classes, and 0 or one per class beyond.
   if (classes > 2 ? base.length !== 0 && base.length !== classes : base.length > 2) return invalid(`${node.opType} has ${base.length} base_values for ${classes} classes`);
   const trees = flattenTrees(node, 'class');
@@ -233,84 +193,15 @@ export function compileTreeEnsembleClassifier(node: OnnxNode): CompileResult {
   if (bad !== undefined) return invalid(`${node.opType} votes for class ${bad} but has ${classes} class labels`);
   const binaryCase = classes === 2 && new Set(classIds).size === 1;
   const allPositive = floatsOf(node, 'class_weights').every((weight) => weight >= 0);
-  const scores = new Float64Array(classes);
-  const has = new Uint8Array(classes);
-  const finalize = classes > 2 ? finalizeMulticlass(base, transform, scores, has) : finalizeBinary(base, transform, binaryCase, allPositive, scores, has);
-  const { roots, weightStart, weightCount, weightTarget, weightValue } = trees;
-  const findLeaf = createLeafFinder(trees);
-  return {
-    ok: true,
-    task: 'classifier',
-    columns: classes,
-    reads: { count: trees.maxFeature + 1, exact: false },
-    evaluate(input, offset, out) {
-      scores.fill(0);
-      has.fill(0);
-      for (let r = 0; r < roots.length; r++) {
-        const leaf = findLeaf(input, offset, roots[r] as number);
-        const end = (weightStart[leaf] as number) + (weightCount[leaf] as number);
-        for (let w = weightStart[leaf] as number; w < end; w++) {
-          const target = weightTarget[w] as number;
-          scores[target] = f((scores[target] as number) + (weightValue[w] as number));
-          has[target] = 1;
-        }
-      }
-      finalize(out);
-    },
-  };
-}
-
-function finalizeMulticlass(base: Float64Array, transform: PostTransform, scores: Float64Array, has: Uint8Array) {
-  return (out: Float64Array) => {
-    for (let k = 0; k < base.length; k++) {
-      scores[k] = has[k] === 1 ? f((scores[k] as number) + (base[k] as number)) : (base[k] as number);
-      has[k] = 1;
-    }
-    for (let k = 0; k < scores.length; k++) out[k] = has[k] === 1 ? (scores[k] as number) : 0;
-    transformScores(transform, out, 0, scores.length);
-  };
-}
-
-function finalizeBinary(base: Float64Array, transform: PostTransform, binaryCase: boolean, allPositive: boolean, scores: Float64Array, has: Uint8Array) {
-  // How onnxruntime fills the second column when only one score is left: -1 none, 1 `[1 − s, s]`, 3 `[−s, s]`.
+  const nodes = toPreorder(trees, node.opType);
+  if ('ok' in nodes) return nodes;
+  // How onnxruntime fills the second column of a binary model when only one score is left.
   const derived = binaryCase ? (allPositive ? 1 : 3) : base.length === 0 ? 3 : -1;
-  return (out: Float64Array) => {
-    let single = false;
-    if (base.length === 2) {
-      if (has[1] === 1) {
-        // onnxruntime adds class 0's sum, not class 1's, and negates it into class 0 (which keeps its flag).
-        scores[1] = f((base[1] as number) + (scores[0] as number));
-        scores[0] = -(scores[1] as number);
-      } else {
-        scores[1] = f((scores[1] as number) + (base[1] as number));
-        scores[0] = f((scores[0] as number) + (base[0] as number));
-      }
-    } else if (base.length === 1) {
-      scores[0] = f((scores[0] as number) + (base[0] as number));
-      single = has[1] === 0;
-    } else single = has[1] === 0;
-    const v0 = has[0] === 1 ? (scores[0] as number) : 0;
-    if (!single) {
-      out[0] = v0;
-      out[1] = has[1] === 1 ? (scores[1] as number) : 0;
-      transformScores(transform, out, 0, 2);
-    } else if (derived === 1) {
-      const p = transform === 'LOGISTIC' ? logistic(v0) : v0;
-      out[0] = f(1 - p);
-      out[1] = p;
-    } else if (derived === 3) {
-      out[0] = transform === 'LOGISTIC' ? logistic(-v0) : -v0;
-      out[1] = transform === 'LOGISTIC' ? logistic(v0) : v0;
-    } else {
-      // onnxruntime writes one score and leaves the second column unset.
-      out[0] = v0;
-      out[1] = Number.NaN;
-    }
-  };
+  return { ok: true, task: 'classifier', spec: { kind: 'tree-classifier', ...nodes, classes, base, transform, derived } };
 }
 
 /** ai.onnx.ml TreeEnsembleRegressor with one target: SUM, AVERAGE, MIN or MAX of the leaf values plus the base value. */
-export function compileTreeEnsembleRegressor(node: OnnxNode): CompileResult {
+export function toCompactTreeRegressor(node: OnnxNode): Conversion<CompactTreeRegressor> {
   const targets = intOf(node, 'n_targets', 0);
   if (targets < 1) return invalid(`${node.opType} needs "n_targets" ≥ 1`);
   if (targets !== 1) return unsupported(`${node.opType} with ${targets} targets`);
@@ -318,33 +209,12 @@ export function compileTreeEnsembleRegressor(node: OnnxNode): CompileResult {
   const aggregate = stringOf(node, 'aggregate_function') ?? 'SUM';
   if (aggregate !== 'SUM' && aggregate !== 'AVERAGE' && aggregate !== 'MIN' && aggregate !== 'MAX') return unsupported(`${node.opType} aggregate_function "${aggregate}"`);
   const base = floatsOf(node, 'base_values');
-  const origin = base.length === 1 ? f(base[0] as number) : 0;
+  const origin = base.length === 1 ? Math.fround(base[0] as number) : 0;
   const trees = flattenTrees(node, 'target');
   if ('ok' in trees) return trees;
   const bad = intsOf(node, 'target_ids').find((id) => id !== 0);
   if (bad !== undefined) return invalid(`${node.opType} votes for target ${bad} but has one target`);
-  const { roots, weightStart, weightValue } = trees;
-  const treeCount = roots.length;
-  const findLeaf = createLeafFinder(trees);
-  return {
-    ok: true,
-    task: 'regressor',
-    columns: 1,
-    reads: { count: trees.maxFeature + 1, exact: false },
-    evaluate(input, offset, out) {
-      // With one target onnxruntime uses each leaf's first weight only.
-      if (aggregate === 'SUM' || aggregate === 'AVERAGE') {
-        let sum = 0;
-        for (let r = 0; r < treeCount; r++) sum = f(sum + (weightValue[weightStart[findLeaf(input, offset, roots[r] as number)] as number] as number));
-        out[0] = f((aggregate === 'AVERAGE' ? f(sum / treeCount) : sum) + origin);
-        return;
-      }
-      let best = Number.NaN;
-      for (let r = 0; r < treeCount; r++) {
-        const value = weightValue[weightStart[findLeaf(input, offset, roots[r] as number)] as number] as number;
-        if (r === 0 || (aggregate === 'MIN' ? value < best : value > best)) best = value;
-      }
-      out[0] = treeCount > 0 ? f(best + origin) : origin;
-    },
-  };
+  const nodes = toPreorder(trees, node.opType);
+  if ('ok' in nodes) return nodes;
+  return { ok: true, task: 'regressor', spec: { kind: 'tree-regressor', ...nodes, aggregate, origin } };
 }

@@ -14,6 +14,7 @@ import {
   parseDecisionConfig,
   parseExperiments,
   parseHoldout,
+  toCompactModel,
   toDecisionLogRecord,
   type CandidateRecord,
   type CompiledDecisionConfig,
@@ -39,9 +40,15 @@ export interface SourceDecisions {
   readonly experiments: readonly Experiment[];
   readonly holdout: Holdout | undefined;
   readonly scorers: ReadonlyMap<string, SyncScorer>;
-  readonly models: ReadonlyMap<string, { readonly bytes: Uint8Array; readonly etag: string; readonly version: string; readonly evaluator: string }>;
+  readonly models: ReadonlyMap<string, { readonly bytes: Uint8Array; readonly etag: string; readonly version: string; readonly evaluator: string; readonly compact?: CompactModelBody }>;
   /** The body of `GET /v1/decision-config` and its ETag (the config's content hash). */
   readonly published: { readonly etag: string; readonly body: string };
+}
+
+/** A model's compact form as served at `GET /v1/models/:id/compact`: JSON devices score without an ONNX reader. */
+export interface CompactModelBody {
+  readonly body: string;
+  readonly etag: string;
 }
 
 /**
@@ -75,7 +82,7 @@ export function loadSourceDecisions(sourceId: string, path: string, baseDir: str
   }
 
   const scorers = new Map<string, SyncScorer>();
-  const models = new Map<string, { bytes: Uint8Array; etag: string; version: string; evaluator: string }>();
+  const models = new Map<string, { bytes: Uint8Array; etag: string; version: string; evaluator: string; compact?: CompactModelBody }>();
   for (const ref of config.models) {
     if (ref.url === undefined) continue; // scored elsewhere (a client that brings its own scorer)
     const modelFile = isAbsolute(ref.url) ? ref.url : resolve(dirname(file), ref.url);
@@ -95,7 +102,9 @@ export function loadSourceDecisions(sourceId: string, path: string, baseDir: str
       throw new TailorError('invalid_config', `source "${sourceId}": model "${ref.id}" (${modelFile}) ${why}`);
     }
     scorers.set(ref.id, loaded.scorer);
-    models.set(ref.id, { bytes, etag: `"${sha256}"`, version: ref.version, evaluator: loaded.evaluator });
+    // Devices load this instead of the ONNX file; a model JSON cannot carry (NaN weights) has none.
+    const compact = toCompactModel(bytes);
+    models.set(ref.id, { bytes, etag: `"${sha256}"`, version: ref.version, evaluator: loaded.evaluator, ...(compact.ok ? { compact: { body: JSON.stringify(compact.model), etag: `"${sha256}-compact"` } } : {}) });
   }
   for (const offer of config.offers) {
     if (offer.modelId !== undefined && !config.models.some((model) => model.id === offer.modelId)) {
@@ -111,7 +120,12 @@ export function loadSourceDecisions(sourceId: string, path: string, baseDir: str
     ...config,
     experiments: experiments.experiments,
     ...(holdout === undefined ? {} : { holdout }),
-    models: config.models.map((model) => ({ ...model, ...(models.has(model.id) ? { url: `/v1/models/${encodeURIComponent(model.id)}`, sha256: (models.get(model.id)?.etag ?? '').slice(1, -1) } : {}) })),
+    models: config.models.map((model) => {
+      const served = models.get(model.id);
+      if (served === undefined) return model;
+      const url = `/v1/models/${encodeURIComponent(model.id)}`;
+      return { ...model, url, sha256: served.etag.slice(1, -1), ...(served.compact === undefined ? {} : { compactUrl: `${url}/compact` }) };
+    }),
   };
   return {
     sourceId,
@@ -180,6 +194,8 @@ export interface DecisionService {
   /** The decision config for clients, or undefined when the source has none. */
   published(sourceId: string): SourceDecisions['published'] | undefined;
   model(sourceId: string, modelId: string): { readonly bytes: Uint8Array; readonly etag: string } | undefined;
+  /** A model's compact form (`GET /v1/models/:id/compact`), or undefined when it has none. */
+  compactModel(sourceId: string, modelId: string): CompactModelBody | undefined;
 }
 
 /**
@@ -271,6 +287,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const model = options.sources.get(sourceId)?.models.get(modelId);
       return model === undefined ? undefined : { bytes: model.bytes, etag: model.etag };
     },
+    compactModel: (sourceId, modelId) => options.sources.get(sourceId)?.models.get(modelId)?.compact,
   };
 }
 

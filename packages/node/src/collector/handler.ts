@@ -45,7 +45,7 @@ export interface HandlerDeps {
   readonly metricsText?: () => Promise<string>;
   /** `GET/DELETE /v1/profiles/:id`; without it those routes answer 404. */
   readonly profiles?: ProfileService;
-  /** `POST /v1/decide`, `GET /v1/decision-config`, `GET /v1/models/:id`. */
+  /** `POST /v1/decide`, `GET /v1/decision-config`, `GET /v1/models/:id` and `/v1/models/:id/compact`. */
   readonly decisions?: DecisionService;
 }
 
@@ -360,17 +360,21 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: published.body };
     }
     if (name === 'models') {
+      // Ids are URL-encoded, so a `/` left in the path is the compact form's suffix.
+      const [encodedId = '', form] = request.path.slice('/v1/models/'.length).split('/');
       let modelId: string;
       try {
-        modelId = decodeURIComponent(request.path.slice('/v1/models/'.length));
+        modelId = decodeURIComponent(encodedId);
       } catch {
         return problem(400, 'bad_model_id', 'the model id is not valid URL encoding', cors);
       }
-      const model = decisions.model(sourceId, modelId);
-      if (model === undefined) return problem(404, 'model_not_found', `source "${sourceId}" has no model "${modelId}"`, cors);
+      if (form !== undefined && form !== 'compact') return problem(404, 'not_found', 'use /v1/models/<id> (ONNX) or /v1/models/<id>/compact (JSON)', cors);
+      const model = form === 'compact' ? decisions.compactModel(sourceId, modelId) : decisions.model(sourceId, modelId);
+      if (model === undefined) return problem(404, 'model_not_found', `source "${sourceId}" has no model "${modelId}"${form === undefined ? '' : ' in compact form'}`, cors);
       const headers = { ...cors, etag: model.etag, 'cache-control': 'public, max-age=300' };
       if (request.header('if-none-match') === model.etag) return { status: 304, headers, body: '' };
-      return { status: 200, headers: { 'content-type': 'application/octet-stream', ...headers }, body: model.bytes };
+      const [contentType, body] = 'body' in model ? ['application/json; charset=utf-8', model.body] : ['application/octet-stream', model.bytes];
+      return { status: 200, headers: { 'content-type': contentType, ...headers }, body };
     }
     const decoded = decodeBody(request.body, request.header('content-type'), request.header('content-encoding'), config.limits.maxEventBytes);
     if (!decoded.ok) return problem(decoded.status, decoded.status === 413 ? 'too_large' : 'bad_body', decoded.message, cors);
