@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCompactModel, loadModel } from '@tailor/core';
 import { buildLinearClassifierModel } from '../../test-utils/src/onnx-models';
 import { exportOnnx } from '../src/training/onnx-export';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadSourceDecisions } from '../src/collector/decisions';
 import { basicAuth, OTHER_KEY, startTestCollector, WRITE_KEY } from './collector-harness';
 
 const FEATURES = ['session.product_views', 'session.cart_value', 'rfm.orders_total'];
@@ -137,6 +139,24 @@ describe('collector: POST /v1/decide', () => {
     expect([...collector.store.decisionLog.scan({ sourceId: 'web' })]).toEqual([expect.objectContaining({ decisionId: 'device-d1', origin: 'device', sourceId: 'web' })]);
   });
 
+  it('gives the decision config a new ETag when only a model file changed, and the same one for the same files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailor-decisions-etag-'));
+    try {
+      const examples = fileURLToPath(new URL('../../../examples/collector/', import.meta.url));
+      mkdirSync(join(dir, 'models'));
+      copyFileSync(join(examples, 'decisions.json'), join(dir, 'decisions.json'));
+      copyFileSync(join(examples, 'models', 'propensity.onnx'), join(dir, 'models', 'propensity.onnx'));
+      const etag = () => loadSourceDecisions('web', 'decisions.json', dir).published.etag;
+      const before = etag();
+      expect(etag()).toBe(before);
+      // An unknown protobuf field (number 999, varint 1) at the end: the same model, other bytes.
+      appendFileSync(join(dir, 'models', 'propensity.onnx'), Uint8Array.from([0xb8, 0x3e, 0x01]));
+      expect(etag()).not.toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves the decision config with an ETag, and the models it names', async () => {
     const collector = await start();
     const response = await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY) } });
@@ -144,7 +164,7 @@ describe('collector: POST /v1/decide', () => {
     const etag = response.headers.get('etag') as string;
     const published = (await response.json()) as { version: string; hash: string; config: { models: Array<{ url: string; sha256: string }> } };
     expect(published.version).toBe('test-1');
-    expect(etag).toBe(`"${published.hash}"`);
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
     const again = await fetch(`${collector.url}/v1/decision-config`, { headers: { authorization: basicAuth(WRITE_KEY), 'if-none-match': etag } });
     expect(again.status).toBe(304);
     const modelRef = published.config.models[0] as { url: string; sha256: string };

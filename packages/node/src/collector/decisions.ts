@@ -127,6 +127,7 @@ export function loadSourceDecisions(sourceId: string, path: string, baseDir: str
       return { ...model, url, sha256: served.etag.slice(1, -1), ...(served.compact === undefined ? {} : { compactUrl: `${url}/compact` }) };
     }),
   };
+  const body = JSON.stringify({ version: config.version, hash, config: publishedConfig });
   return {
     sourceId,
     config,
@@ -135,7 +136,9 @@ export function loadSourceDecisions(sourceId: string, path: string, baseDir: str
     holdout,
     scorers,
     models,
-    published: { etag: `"${hash}"`, body: JSON.stringify({ version: config.version, hash, config: publishedConfig }) },
+    // The ETag covers what is published, model digests included: a model file replaced under an unchanged
+    // config must still reach devices that hold the old one.
+    published: { etag: `"${createHash('sha256').update(body).digest('hex')}"`, body },
   };
 }
 
