@@ -15,8 +15,10 @@ const SECONDS = Number(process.env.TAILOR_BENCH_SECONDS ?? 10);
  * the benchmark into a cache hit: every request is stored and fsynced for real.
  */
 function template(events: Array<Record<string, unknown>>, wrap: (events: unknown[]) => unknown): (prefix: string) => string {
-  const marker = '\u0000ID\u0000';
+  // Printable: JSON.stringify escapes control characters, and an escaped marker would never be found.
+  const marker = '~~tailor-id~~';
   const parts = JSON.stringify(wrap(events.map((event, i) => ({ ...event, messageId: `${marker}${i}` })))).split(marker);
+  if (parts.length !== events.length + 1) throw new Error(`bench template: expected ${events.length} messageId markers, found ${parts.length - 1}`);
   return (prefix) => parts.join(prefix);
 }
 

@@ -58,7 +58,11 @@ describeWithService('chromium', '@tailor/browser in Chromium against a real coll
     await context.setOffline(true);
     await track(page, 'Offline Viewed', 5, 'off');
     await page.evaluate(() => window.tailor.flush()); // fails: offline, events stay in IndexedDB
-    await page.close({ runBeforeUnload: true }); // the tab goes away while offline (its pagehide send fails too)
+    // The tab goes away while offline (its pagehide send fails too). With runBeforeUnload, close() returns before
+    // the tab is gone: wait for it, or setOffline below races a closing target ("has been closed").
+    const gone = new Promise<void>((resolve) => page.once('close', () => resolve()));
+    await page.close({ runBeforeUnload: true });
+    await gone;
     expect(stored('Offline Viewed')).toHaveLength(0);
     await context.setOffline(false);
     const again = await open(context); // the shopper comes back: a new page load
