@@ -70,7 +70,6 @@ export { buildFeaturePlan, type FeaturePlan } from './arbitration';
 export {
   decide,
   decideWithCandidates,
-  getModelOverrides,
   type CandidateRecord,
   type DecisionInputs,
   type DecisionItem,
@@ -81,5 +80,6 @@ export {
   type PlacementDecision,
   type ScoreParts,
 } from './decide';
+export { getModelOverrides } from './model-overrides';
 export { toDecisionLogRecord, trimDecisionLogRecord, type DecisionLogRecord } from './decision-log';
 export { OUTCOME_TYPES, outcomeRecordSchema, type OutcomeRecord, type OutcomeType } from './outcome-record';
