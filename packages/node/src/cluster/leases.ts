@@ -10,7 +10,7 @@
  */
 import { TailorError } from '@tailor/core';
 import type { Client } from 'pg';
-import { fnv1a } from './partition';
+import { fnv1a32 } from '@tailor/core';
 
 /** The most processors that can share one store. */
 export const MAX_MEMBERS = 256;
@@ -34,7 +34,7 @@ export interface LeaseConnection {
 
 /** Lock class of a kind in one store: 31-bit, so it reads the same as pg_locks' unsigned `classid`. */
 function classOf(schema: string, kind: LeaseKind): number {
-  return fnv1a(`tailor:${schema}:${kind}`) & 0x7fffffff;
+  return fnv1a32(`tailor:${schema}:${kind}`) & 0x7fffffff;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SegmentEvent } from '@tailor/core';
+import { fnv1a32, type SegmentEvent } from '@tailor/core';
 
 /**
  * Which partition of the ingest stream an event goes to. One device's events (its anonymousId) always land in
@@ -15,22 +15,12 @@ export function partitionKey(event: SegmentEvent): string {
 }
 
 /**
- * The partition (0 … partitions-1) of an event of a source: FNV-1a of source and {@link partitionKey}, so every
- * collector, in any language or process, places a person the same way.
+ * The partition (0 … partitions-1) of an event of a source: 32-bit FNV-1a (core's, the experiments hash) of
+ * source and {@link partitionKey}, so every collector, in any language or process, places a person the same way.
  *
  * @example
  * partitionOf('shop', { type: 'track', event: 'Product Viewed', anonymousId: 'a1', messageId: 'm1' }, 16); // 0…15
  */
 export function partitionOf(sourceId: string, event: SegmentEvent, partitions: number): number {
-  return fnv1a(`${sourceId}\u0000${partitionKey(event)}`) % partitions;
-}
-
-/** 32-bit FNV-1a over UTF-16 code units: cheap, stable and well spread for short ids. */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
+  return fnv1a32(`${sourceId}\u0000${partitionKey(event)}`) % partitions;
 }

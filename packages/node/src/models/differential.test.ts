@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import { createSessionScorer, loadModel, type OnnxRuntime, type SessionScorer } from '@tailor/core';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildExplicitTreeRegressorModel,
-  buildHiddenLayerModel,
-  buildLinearClassifierModel,
-  buildLinearRegressorModel,
-  buildLogisticGraphModel,
-  buildTreeEnsembleClassifierModel,
-  buildTreeEnsembleRegressorModel,
-  generateRows,
-  type TestModel,
-} from '../../../test-utils/src/onnx-models';
+import { EVALUATOR_CASES, type EvaluatorCase } from '../../../test-utils/src/onnx-cases';
+import { buildHiddenLayerModel, buildTreeEnsembleClassifierModel, generateRows } from '../../../test-utils/src/onnx-models';
 import { createScorer } from './create-scorer';
 import { createOnnxRuntimeScorer } from './onnxruntime-scorer';
 
@@ -26,51 +17,6 @@ import { createOnnxRuntimeScorer } from './onnxruntime-scorer';
  */
 const ROWS = 1000;
 const TOLERANCE = 1e-5;
-
-interface Case {
-  readonly model: TestModel;
-  readonly outputColumn?: number;
-  /** onnxruntime scores every row alike (see below): agreement is all there is to check. */
-  readonly constant?: boolean;
-}
-
-const CASES: Case[] = [
-  { model: buildLinearClassifierModel({ seed: 11, rows: 1, postTransform: 'LOGISTIC' }) },
-  { model: buildLinearClassifierModel({ seed: 12, rows: 2, postTransform: 'LOGISTIC' }) },
-  { model: buildLinearClassifierModel({ seed: 13, rows: 1, postTransform: 'NONE' }) },
-  { model: buildLinearClassifierModel({ seed: 14, rows: 3, postTransform: 'SOFTMAX' }), outputColumn: 2 },
-  { model: buildLinearRegressorModel({ seed: 15, features: 8 }) },
-  { model: buildLogisticGraphModel({ seed: 16, form: 'matmul' }) },
-  { model: buildLogisticGraphModel({ seed: 17, form: 'matmul', scaler: true }) },
-  { model: buildLogisticGraphModel({ seed: 18, form: 'gemm' }) },
-  { model: buildLogisticGraphModel({ seed: 19, form: 'gemm', scaler: true, sigmoid: false }) },
-  { model: buildTreeEnsembleClassifierModel({ seed: 21, trees: 12, depth: 4, weights: 'class-0', postTransform: 'LOGISTIC' }) },
-  // Votes for class 1 only plus two base values: onnxruntime replaces the vote sum with class 0's (zero)
-  // sum, so every row scores logistic(base[1]). Tailor reproduces it; converters do not write this layout.
-  { model: buildTreeEnsembleClassifierModel({ seed: 22, trees: 12, depth: 4, weights: 'class-1', baseValues: [0.2, -0.4], postTransform: 'LOGISTIC' }), constant: true },
-  { model: buildTreeEnsembleClassifierModel({ seed: 23, trees: 12, depth: 4, weights: 'class-0', positiveWeights: true, baseValues: [0.1], postTransform: 'LOGISTIC' }) },
-  { model: buildTreeEnsembleClassifierModel({ seed: 24, trees: 8, depth: 5, weights: 'both', baseValues: [0.3], postTransform: 'SOFTMAX' }) },
-  { model: buildTreeEnsembleClassifierModel({ seed: 25, trees: 8, depth: 4, weights: 'both', postTransform: 'NONE', labels: 'strings' }) },
-  { model: buildTreeEnsembleClassifierModel({ seed: 26, trees: 8, depth: 4, weights: 'three', baseValues: [0.1, 0, -0.1], postTransform: 'SOFTMAX_ZERO' }), outputColumn: 0 },
-  { model: buildTreeEnsembleClassifierModel({ seed: 27, trees: 20, depth: 6, modes: ['BRANCH_LEQ'], baseValues: [-0.2] }) },
-  { model: buildTreeEnsembleRegressorModel({ seed: 28, trees: 20, depth: 6, modes: ['BRANCH_LT'] }) },
-  { model: buildTreeEnsembleRegressorModel({ seed: 31, trees: 10, depth: 5, aggregate: 'SUM', baseValues: [1.5] }) },
-  { model: buildTreeEnsembleRegressorModel({ seed: 32, trees: 10, depth: 4, aggregate: 'AVERAGE' }) },
-  { model: buildTreeEnsembleRegressorModel({ seed: 33, trees: 10, depth: 4, aggregate: 'MIN', baseValues: [-2] }) },
-  { model: buildTreeEnsembleRegressorModel({ seed: 34, trees: 10, depth: 4, aggregate: 'MAX', missingTracksTrue: false }) },
-  {
-    model: buildExplicitTreeRegressorModel(
-      [
-        { id: 0, mode: 'BRANCH_LEQ', feature: 0, threshold: 1, trueId: 1, falseId: 2, missingTrue: true },
-        { id: 1, mode: 'LEAF', weight: 10 },
-        { id: 2, mode: 'BRANCH_NEQ', feature: 1, threshold: 0.5, trueId: 3, falseId: 4 },
-        { id: 3, mode: 'LEAF', weight: 20 },
-        { id: 4, mode: 'LEAF', weight: 30 },
-      ],
-      { features: 2, baseValues: [100] },
-    ),
-  },
-];
 
 /** Largest |Δ| over two score arrays (relative beyond magnitude 1); NaN on both sides agrees, on one side does not. */
 function maxDelta(ours: Float32Array, theirs: Float32Array): number {
@@ -89,7 +35,7 @@ function maxDelta(ours: Float32Array, theirs: Float32Array): number {
 let ortWeb: OnnxRuntime;
 const sessions: SessionScorer[] = [];
 
-async function session(runtime: OnnxRuntime, { model, outputColumn }: Case): Promise<SessionScorer> {
+async function session(runtime: OnnxRuntime, { model, outputColumn }: EvaluatorCase): Promise<SessionScorer> {
   const scorer = await createSessionScorer(runtime, model.bytes, { outputColumn, onError: (error) => expect.fail(String(error)) });
   sessions.push(scorer);
   return scorer;
@@ -106,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('Tailor evaluators match onnxruntime 1.30 on the same ONNX files', () => {
-  it.each(CASES.map((entry) => [entry.model.name, entry] as const))('%s', async (_name, entry) => {
+  it.each(EVALUATOR_CASES.map((entry) => [entry.model.name, entry] as const))('%s', async (_name, entry) => {
     const loaded = loadModel(entry.model.bytes, { outputColumn: entry.outputColumn });
     if (!loaded.ok) throw new Error(loaded.error);
     const rows = generateRows(entry.model, ROWS, 1234);
@@ -122,7 +68,7 @@ describe('Tailor evaluators match onnxruntime 1.30 on the same ONNX files', () =
   });
 
   it('agrees row by row too (onnxruntime takes other code paths for one row)', async () => {
-    for (const entry of [CASES[0], CASES[9], CASES[15]] as Case[]) {
+    for (const entry of [EVALUATOR_CASES[0], EVALUATOR_CASES[9], EVALUATOR_CASES[15]] as EvaluatorCase[]) {
       const loaded = loadModel(entry.model.bytes);
       if (!loaded.ok) throw new Error(loaded.error);
       const scorer = await session(ortNode, entry);
@@ -147,7 +93,7 @@ describe('onnxruntime scorers in Node', () => {
 
   it('createScorer runs supported graphs in TS and falls back to onnxruntime-node for the rest', async () => {
     const fallbacks: string[] = [];
-    const own = await createScorer(CASES[5]?.model.bytes as Uint8Array, { onFallback: (op) => fallbacks.push(op) });
+    const own = await createScorer(EVALUATOR_CASES[5]?.model.bytes as Uint8Array, { onFallback: (op) => fallbacks.push(op) });
     expect(own.sync).toBe(true);
     const hidden = buildHiddenLayerModel({ seed: 41, features: 6, hidden: 8 });
     const path = join(dir, 'hidden.onnx');

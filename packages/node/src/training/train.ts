@@ -1,4 +1,4 @@
-import type { FeatureSpec } from '@tailor/core';
+import { fnv1a32, type FeatureSpec } from '@tailor/core';
 import { buildTrainingSet, formatLabel, type DatasetRows, type LabelSpec, type TrainingSet } from './dataset';
 import { trainGbt, type GbtOptions } from './gbt';
 import { trainLogistic, type LogisticOptions } from './logistic';
@@ -216,7 +216,7 @@ function splitCalibration(set: TrainingSet, seed: number): { fit: DatasetRows; c
     // A label longer than the step leaves no snapshot before the last one: hold out people instead.
     if (fit.n > 0) return { fit, calibration: subset(rows, (i) => rows.at[i] === last) };
   }
-  const held = (i: number) => fnv1a(`${seed}:${rows.people[i]}`) % 5 === 0;
+  const held = (i: number) => fnv1a32(`${seed}:${rows.people[i]}`) % 5 === 0;
   return { fit: subset(rows, (i) => !held(i)), calibration: subset(rows, held) };
 }
 
@@ -234,13 +234,4 @@ function subset(rows: DatasetRows, keep: (i: number) => boolean): DatasetRows {
     at: Float64Array.from(picked, (i) => rows.at[i] as number),
     people: picked.map((i) => rows.people[i] as string),
   };
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
