@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@tailor/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterConfig, CollectorConfig } from '../collector/config';
 import { ensureJetStreamStream } from '../collector/jetstream-sink';
-import { createProfileProjector, type ProfileProjector } from '../collector/profile-projector';
+import { createProfileProjector } from '../collector/profile-projector';
 import type { StoredEvent } from '../collector/types';
 import type { PostgresStore } from '../storage/postgres-profile-store';
 import type { AsyncProfileStore } from '../storage/async-store';
@@ -82,7 +82,8 @@ export async function startProcessor(options: ProcessorOptions): Promise<Process
   let leases: LeaseConnection | undefined;
   let memberSlot: number | undefined;
   const owned = new Map<number, PartitionConsumer>();
-  let leader: { readonly projector: ProfileProjector; readonly subscription: Subscription; stop(): Promise<void> } | undefined;
+  /** While this process holds the projector lease: how to give it up. */
+  let leader: { stop(): Promise<void> } | undefined;
 
   /** Drops everything this process was doing: its locks are gone (connection lost) or it is closing. */
   async function standDown(reason: string): Promise<void> {
@@ -223,8 +224,6 @@ export async function startProcessor(options: ProcessorOptions): Promise<Process
       },
     });
     return {
-      projector,
-      subscription,
       async stop() {
         stopping = true;
         subscription.unsubscribe();
